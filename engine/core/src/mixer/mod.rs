@@ -1,0 +1,1 @@
+//! mixer (in progress)

@@ -1,0 +1,1 @@
+//! rtcp (in progress)

@@ -1,0 +1,1 @@
+//! rtp (in progress)
