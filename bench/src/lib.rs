@@ -1,1 +1,3 @@
 //! Load generator and shared benchmark fixtures.
+
+pub mod room_fixture;
