@@ -27,8 +27,9 @@ fn is_celt_only(toc: u8) -> bool {
 /// SILK frame and then the LBRR flag (RFC 6716 §4.2.3), each an equiprobable
 /// symbol. While the range stays a power of two such symbols are plain bits,
 /// so the LBRR flag is bit `7 − n` of the first byte after the TOC, for `n`
-/// VAD flags. Multi-frame packets (codes 1–3) report `false`; the decoder
-/// then conceals instead, which is what libopus does for most of them anyway.
+/// VAD flags. Multi-frame packets (codes 1–3) report `false` and get
+/// concealed: at 20 ms they can only be 2 × 10 ms, whose FEC would rebuild
+/// just the second half of the lost frame.
 pub fn opus_packet_has_fec(payload: &[u8]) -> bool {
     let Some((&toc, frame)) = payload.split_first() else {
         return false;
