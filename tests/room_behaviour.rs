@@ -183,3 +183,35 @@ fn room_limits_are_enforced() {
 fn conf_time(conf: &Conference) -> Instant {
     conf.last_tick_time()
 }
+
+#[test]
+fn gain_changes_how_loud_a_voice_is_in_the_mix() {
+    let mut conf = Conference::new(MixerConfig::default(), tones(3));
+    conf.room.set_gain_db(ParticipantId(1), -12).unwrap();
+    conf.run_ticks(60);
+    let db = tone_powers_db(&conf.guardians[2].heard, &[500.0, 900.0], 24_000);
+    // −12 dB of amplitude is −12 dB of power relative to the untouched voice.
+    assert!((db[1] + 12.0).abs() < 2.0, "{db:?}");
+}
+
+#[test]
+fn mixer_to_client_levels_follow_the_csrcs_when_negotiated() {
+    let config = MixerConfig {
+        csrc_level_ext_id: Some(3),
+        ..MixerConfig::default()
+    };
+    let mut conf = Conference::new(config, tones(4));
+    conf.run_ticks(20);
+    for out in conf.room.outputs() {
+        let mut datagram = out.header.to_vec();
+        datagram.extend_from_slice(out.payload);
+        let packet = media_core::rtp::RtpPacket::parse(&datagram).unwrap();
+        let levels: Vec<u8> = packet
+            .csrc_audio_levels(3)
+            .expect("RFC 6465 element")
+            .collect();
+        assert_eq!(levels.len(), packet.csrcs().len());
+        // Tones at 5000 peak are about −19 dBov.
+        assert!(levels.iter().all(|&l| (15..=25).contains(&l)), "{levels:?}");
+    }
+}

@@ -60,6 +60,9 @@ pub enum MixerError {
     /// The codec could not be set up.
     #[error("codec: {0}")]
     Codec(#[from] CodecError),
+    /// RTP payload types are 7 bits.
+    #[error("payload type {0} is not 0..=127")]
+    BadPayloadType(u8),
     /// The datagram is not valid RTP.
     #[error("rtp: {0}")]
     Rtp(#[from] RtpError),
@@ -80,6 +83,7 @@ impl MixerError {
             Self::UnknownParticipant(_) => "unknown_participant",
             Self::TooManyCodecConfigs { .. } => "too_many_codec_configs",
             Self::Codec(_) => "codec",
+            Self::BadPayloadType(_) => "bad_payload_type",
             Self::Rtp(_) => "malformed_rtp",
             Self::WrongPayloadType { .. } => "wrong_payload_type",
         }

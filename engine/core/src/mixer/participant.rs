@@ -126,6 +126,16 @@ impl Participant {
         self.muted
     }
 
+    /// Gain applied to this participant's voice, in dB.
+    pub fn gain_db(&self) -> i8 {
+        self.config.gain_db
+    }
+
+    pub(crate) fn set_gain_db(&mut self, gain_db: i8) {
+        self.config.gain_db = gain_db;
+        self.gain_q12 = gain_db_to_q12(gain_db);
+    }
+
     /// Counters since the participant joined.
     pub fn counters(&self) -> ParticipantCounters {
         self.counters

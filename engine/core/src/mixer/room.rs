@@ -54,7 +54,12 @@ pub struct Room {
 
 impl Room {
     /// An empty room; allocates everything up to `config.participants_max`.
-    pub fn new(config: MixerConfig) -> Self {
+    pub fn new(mut config: MixerConfig) -> Self {
+        // RFC 8285 one-byte ids are 1..=14; anything else cannot be written.
+        config.csrc_level_ext_id = config.csrc_level_ext_id.filter(|id| (1..=14).contains(id));
+        config.speakers_max = config
+            .speakers_max
+            .clamp(1, super::selection::SPEAKERS_LIMIT);
         Self {
             selector: SpeakerSelector::new(config.speakers_max, config.hysteresis_db),
             participants: Vec::with_capacity(config.participants_max),
@@ -84,6 +89,9 @@ impl Room {
             return Err(MixerError::RoomFull {
                 participants_max: self.config.participants_max,
             });
+        }
+        if config.payload_type > 127 {
+            return Err(MixerError::BadPayloadType(config.payload_type));
         }
         if self.slot(config.id).is_some() {
             return Err(MixerError::DuplicateParticipant(config.id));
@@ -126,6 +134,13 @@ impl Room {
         if muted {
             self.selector.remove(slot);
         }
+        Ok(())
+    }
+
+    /// Sets the gain applied to a participant's voice in everyone's mix.
+    pub fn set_gain_db(&mut self, id: ParticipantId, gain_db: i8) -> Result<(), MixerError> {
+        let slot = self.slot(id).ok_or(MixerError::UnknownParticipant(id))?;
+        self.participants[slot].set_gain_db(gain_db);
         Ok(())
     }
 
