@@ -1,0 +1,1 @@
+//! Host tuning for the media engine: sysctl profiles and host checks.
