@@ -215,3 +215,39 @@ fn mixer_to_client_levels_follow_the_csrcs_when_negotiated() {
         assert!(levels.iter().all(|&l| (15..=25).contains(&l)), "{levels:?}");
     }
 }
+
+#[test]
+fn a_new_loud_voice_is_mixed_from_its_first_frame() {
+    // Three steady talkers hold the mix; a fourth, louder guardian starts
+    // speaking: its very first frame must reach the listener.
+    let mut members = tones(3);
+    members.push((opus(), SignalSource::Silence));
+    members.push((opus(), SignalSource::Noise(NoiseSource::new(5, 20))));
+    let mut conf = Conference::new(MixerConfig::default(), members);
+    conf.run_ticks(30);
+    assert!(!conf.room.speakers().any(|s| s == ParticipantId(3)));
+    conf.guardians[3]
+        .sender
+        .set_source(SignalSource::Tone(ToneSource::new(3000.0, 20000)));
+    // Packet k is captured, arrives 2 ms later and waits one jitter-buffer
+    // target (20 ms on this clean clock) before the tick that mixes it.
+    conf.run_ticks(3);
+    assert!(
+        conf.room.speakers().any(|s| s == ParticipantId(3)),
+        "loud newcomer mixed"
+    );
+    let first = conf
+        .room
+        .participant(ParticipantId(3))
+        .unwrap()
+        .counters()
+        .decoded;
+    conf.run_ticks(1);
+    let next = conf
+        .room
+        .participant(ParticipantId(3))
+        .unwrap()
+        .counters()
+        .decoded;
+    assert_eq!(next, first + 1);
+}

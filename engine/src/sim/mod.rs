@@ -57,6 +57,11 @@ impl SimSender {
         self.ssrc
     }
 
+    /// Changes what the terminal says from the next frame on.
+    pub fn set_source(&mut self, source: SignalSource) {
+        self.source = source;
+    }
+
     /// The PCM of the last frame produced (what the terminal "said").
     pub fn last_frame(&self) -> &Frame {
         &self.frame

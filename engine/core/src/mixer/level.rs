@@ -28,13 +28,17 @@ pub struct SmoothedLoudness {
 }
 
 impl SmoothedLoudness {
-    /// Feeds one frame's level; silence pulls the value down slower than
-    /// speech pushes it up, so a speaker keeps a slot across short pauses.
+    /// Feeds one frame's level.
     pub fn update(&mut self, level_dbov: u8) {
         let sample = i32::from(SILENCE_DBOV - level_dbov.min(SILENCE_DBOV)) * 10;
-        let diff = sample - self.decibels_x10;
-        // Rise within ~2 frames, fall over ~10 (200 ms).
-        self.decibels_x10 += if diff > 0 { diff / 2 } else { diff / 10 };
+        // Rise at once, so a new voice is mixed from its first frame (a
+        // slow attack clips every talker's first syllable); fall over ~10
+        // frames (200 ms) so a speaker keeps the slot across short pauses.
+        if sample > self.decibels_x10 {
+            self.decibels_x10 = sample;
+        } else {
+            self.decibels_x10 += (sample - self.decibels_x10) / 10;
+        }
     }
 
     /// Decays towards silence for a frame with no input.
@@ -89,12 +93,10 @@ mod tests {
     }
 
     #[test]
-    fn smoothing_rises_fast_and_falls_slowly() {
+    fn smoothing_rises_at_once_and_falls_slowly() {
         let mut s = SmoothedLoudness::default();
-        for _ in 0..4 {
-            s.update(20);
-        }
-        assert!(s.level_dbov() <= 30, "rose to {}", s.level_dbov());
+        s.update(20);
+        assert_eq!(s.level_dbov(), 20);
         s.update(127);
         assert!(s.level_dbov() <= 40, "fell too fast to {}", s.level_dbov());
     }
