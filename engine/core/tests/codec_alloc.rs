@@ -3,49 +3,15 @@
 //! codec runs a stretch of speech with losses. (libopus's own buffers live on
 //! the C stack or in the state made at construction.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use media_core::codec::{
     new_decoder, new_encoder, CodecConfig, Decoder, Encoder, Frame, OpusConfig, FRAME_SAMPLES,
     PAYLOAD_MAX_BYTES,
 };
 
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if WATCHING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if WATCHING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::count_allocations;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -79,26 +45,26 @@ fn codecs_do_not_allocate_per_frame() {
         let mut next = [0u8; PAYLOAD_MAX_BYTES];
         let mut out: Frame = [0; FRAME_SAMPLES];
 
-        WATCHING.with(|w| w.set(true));
-        let mut len = encoder.encode(frames[0], &mut payload).unwrap();
-        for (i, pair) in frames.windows(2).enumerate() {
-            let next_len = encoder.encode(pair[1], &mut next).unwrap();
-            match i % 10 {
-                // One frame in ten is lost and rebuilt from the next packet.
-                3 => {
-                    decoder.decode_fec(&next[..next_len], &mut out).unwrap();
+        let ((), allocations) = count_allocations(|| {
+            let mut len = encoder.encode(frames[0], &mut payload).unwrap();
+            for (i, pair) in frames.windows(2).enumerate() {
+                let next_len = encoder.encode(pair[1], &mut next).unwrap();
+                match i % 10 {
+                    // One frame in ten is lost and rebuilt from the next packet.
+                    3 => {
+                        decoder.decode_fec(&next[..next_len], &mut out).unwrap();
+                    }
+                    7 => decoder.conceal(&mut out).unwrap(),
+                    _ => decoder.decode(&payload[..len], &mut out).unwrap(),
                 }
-                7 => decoder.conceal(&mut out).unwrap(),
-                _ => decoder.decode(&payload[..len], &mut out).unwrap(),
+                payload[..next_len].copy_from_slice(&next[..next_len]);
+                len = next_len;
             }
-            payload[..next_len].copy_from_slice(&next[..next_len]);
-            len = next_len;
-        }
-        let _ = decoder.decode(&[0xFF; 3], &mut out);
-        encoder.reset();
-        decoder.reset();
-        WATCHING.with(|w| w.set(false));
+            let _ = decoder.decode(&[0xFF; 3], &mut out);
+            encoder.reset();
+            decoder.reset();
+        });
 
-        assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0, "{config:?}");
+        assert_eq!(allocations, 0, "{config:?}");
     }
 }

@@ -2,47 +2,14 @@
 //! allocator watches this thread through a jittery, lossy, reordered
 //! stream with duplicates, overflow, idle periods and a resync.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use media_core::jitter::{JitterBuffer, JitterConfig, JitterPacket, Playout};
 
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if WATCHING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if WATCHING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::count_allocations;
 
 #[allow(clippy::disallowed_methods)] // test clock origin
 fn origin() -> Instant {
@@ -63,34 +30,34 @@ fn jitter_insert_and_pop_do_not_allocate() {
     };
     let mut frames = 0u32;
 
-    WATCHING.with(|w| w.set(true));
-    for k in 0..20_000u32 {
-        // Every 2000 packets a new SSRC; every 500 a 1 s pause.
-        let ssrc = 1 + k / 2_000;
-        let pause_ms = u64::from(k / 500) * 1_000;
-        let jitter_ms = u64::from(rand() % 60);
-        let now = t0 + Duration::from_millis(u64::from(k) * 20 + pause_ms + jitter_ms);
-        if rand() % 20 != 0 {
-            let packet = JitterPacket {
-                ssrc,
-                seq: k as u16,
-                timestamp: k.wrapping_mul(960),
-                marker: k % 500 == 0,
-                level_dbov: Some(if rand() % 4 == 0 { 127 } else { 30 }),
-                payload: &payload[..(rand() % 160) as usize],
-            };
-            jb.insert(now, packet);
-            if rand() % 10 == 0 {
+    let ((), allocations) = count_allocations(|| {
+        for k in 0..20_000u32 {
+            // Every 2000 packets a new SSRC; every 500 a 1 s pause.
+            let ssrc = 1 + k / 2_000;
+            let pause_ms = u64::from(k / 500) * 1_000;
+            let jitter_ms = u64::from(rand() % 60);
+            let now = t0 + Duration::from_millis(u64::from(k) * 20 + pause_ms + jitter_ms);
+            if rand() % 20 != 0 {
+                let packet = JitterPacket {
+                    ssrc,
+                    seq: k as u16,
+                    timestamp: k.wrapping_mul(960),
+                    marker: k % 500 == 0,
+                    level_dbov: Some(if rand() % 4 == 0 { 127 } else { 30 }),
+                    payload: &payload[..(rand() % 160) as usize],
+                };
                 jb.insert(now, packet);
+                if rand() % 10 == 0 {
+                    jb.insert(now, packet);
+                }
             }
+            if matches!(jb.pop(now), Playout::Frame { .. }) {
+                frames += 1;
+            }
+            let _ = jb.stats();
         }
-        if matches!(jb.pop(now), Playout::Frame { .. }) {
-            frames += 1;
-        }
-        let _ = jb.stats();
-    }
-    WATCHING.with(|w| w.set(false));
+    });
 
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0);
+    assert_eq!(allocations, 0);
     assert!(frames > 10_000, "the stream did play: {frames}");
 }

@@ -9,7 +9,7 @@ use super::participant::{InputState, Participant};
 use super::room::Room;
 use super::selection::Candidate;
 use super::Contribution;
-use crate::codec::{CodecConfig, Encoder as _, FRAME_MS};
+use crate::codec::{CodecConfig, Encoder as _, Frame, FRAME_MS, FRAME_SAMPLES};
 use crate::jitter::Playout;
 
 const FRAME: Duration = Duration::from_millis(FRAME_MS as u64);
@@ -136,7 +136,7 @@ impl Room {
                 if p.pcm_valid {
                     sub_scaled(&mut self.own_sum, &p.pcm, p.gain_q12);
                 }
-                let mut pcm = [0i16; crate::codec::FRAME_SAMPLES];
+                let mut pcm = [0i16; FRAME_SAMPLES];
                 p.limiter.process(&self.own_sum, &mut pcm);
                 match p.encoder.encode(&pcm, &mut p.mix_payload) {
                     Ok(len) => p.mix_len = len,
@@ -263,35 +263,25 @@ fn pop_input(p: &mut Participant, now: Instant) {
 
 /// `sum += pcm × gain` with the gain in Q12; sums are i32 so up to 65,536
 /// full-scale voices cannot overflow.
-fn add_scaled(
-    sum: &mut [i32; crate::codec::FRAME_SAMPLES],
-    pcm: &crate::codec::Frame,
-    gain_q12: i32,
-) {
-    if gain_q12 == 4096 {
-        for (s, &x) in sum.iter_mut().zip(pcm.iter()) {
-            *s += i32::from(x);
-        }
-    } else {
-        for (s, &x) in sum.iter_mut().zip(pcm.iter()) {
-            *s += (i32::from(x) * gain_q12) >> 12;
-        }
-    }
+fn add_scaled(sum: &mut [i32; FRAME_SAMPLES], pcm: &Frame, gain_q12: i32) {
+    accumulate::<1>(sum, pcm, gain_q12);
 }
 
 /// Exactly undoes [`add_scaled`] with the same gain.
-fn sub_scaled(
-    sum: &mut [i32; crate::codec::FRAME_SAMPLES],
-    pcm: &crate::codec::Frame,
-    gain_q12: i32,
-) {
+fn sub_scaled(sum: &mut [i32; FRAME_SAMPLES], pcm: &Frame, gain_q12: i32) {
+    accumulate::<-1>(sum, pcm, gain_q12);
+}
+
+/// `sum += SIGN × ((pcm × gain) >> 12)`, with a unity-gain fast path; the
+/// sign is applied after scaling so subtracting undoes adding bit for bit.
+fn accumulate<const SIGN: i32>(sum: &mut [i32; FRAME_SAMPLES], pcm: &Frame, gain_q12: i32) {
     if gain_q12 == 4096 {
         for (s, &x) in sum.iter_mut().zip(pcm.iter()) {
-            *s -= i32::from(x);
+            *s += SIGN * i32::from(x);
         }
     } else {
         for (s, &x) in sum.iter_mut().zip(pcm.iter()) {
-            *s -= (i32::from(x) * gain_q12) >> 12;
+            *s += SIGN * ((i32::from(x) * gain_q12) >> 12);
         }
     }
 }
