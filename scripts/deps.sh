@@ -19,4 +19,5 @@ ensure_debian_packages() {
 # libopus + pkg-config: the Opus codec (audiopus links the system libopus).
 BUILD_PACKAGES=(libopus-dev pkg-config)
 # tshark: independent dissector for RTP/RTCP and H.225.0 RAS interop tests.
-TEST_PACKAGES=(tshark)
+# systemd: systemd-analyze verifies the service units in config/systemd/.
+TEST_PACKAGES=(tshark systemd)

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 ensure_debian_packages "${BUILD_PACKAGES[@]}"
-cargo build --release --quiet -p engine
+cargo build --release --quiet -p engine-cli
 exec target/release/engine "$@"

@@ -212,7 +212,7 @@ fn opus_modes_on_speech() {
     };
     let mut configs = Vec::new();
     for application in [OpusApplication::Voip, OpusApplication::Audio] {
-        for complexity in [0, 4, 5, 8, 10] {
+        for complexity in [0, 1, 2, 3, 4, 5, 8, 10] {
             configs.push(OpusConfig {
                 application,
                 complexity,

@@ -1,0 +1,504 @@
+//! One media shard: a glommio executor pinned to one core, owning its rooms,
+//! their participants' sockets and everything on the media path.
+//!
+//! Three task queues share the core:
+//! - `tick` (latency matters): the drift-free 20 ms mixing tick; it parks
+//!   when every room is idle, so an idle shard runs no timer at all;
+//! - `rx` (latency matters): one receive task per participant socket;
+//! - `control` (low share, latency does not matter): commands from the
+//!   control plane, stats snapshots, RTCP sender reports and media timeouts.
+//!
+//! State is single-threaded (`Rc<RefCell<ShardState>>`); no task holds the
+//! borrow across an `.await`.
+
+mod bell;
+mod cap;
+mod state;
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use glommio::{Latency, LocalExecutorBuilder, Placement, Shares};
+use media_core::codec::FRAME_MS;
+use media_core::mixer::{MixerConfig, ParticipantConfig, ParticipantId};
+
+pub(crate) use bell::Doorbell;
+use bell::LocalBell;
+use state::{PortKind, ShardState};
+
+use crate::api::{EngineError, ParticipantSpec, RoomId};
+use crate::config::EngineConfig;
+use crate::stats::ShardReport;
+
+/// The mixing period.
+pub(crate) const TICK: Duration = Duration::from_millis(FRAME_MS as u64);
+/// Missed ticks run late after an overrun before the rest are skipped.
+const CATCH_UP_TICKS_MAX: u128 = 2;
+/// Receive buffer per socket: larger datagrams are truncated (and then
+/// refused by the RTP parser), which no audio packet comes near.
+const RECV_BUF_BYTES: usize = 2048;
+
+/// The answer to a control command.
+pub(crate) type Reply = mpsc::SyncSender<Result<(), EngineError>>;
+
+/// Control → shard commands.
+#[derive(Debug)]
+pub(crate) enum Command {
+    CreateRoom {
+        room: RoomId,
+        mixer: MixerConfig,
+        reply: Reply,
+    },
+    DestroyRoom {
+        room: RoomId,
+        reply: Reply,
+    },
+    AddParticipant(Box<AddParticipant>),
+    RemoveParticipant {
+        room: RoomId,
+        id: ParticipantId,
+        reply: Reply,
+    },
+    SetMuted {
+        room: RoomId,
+        id: ParticipantId,
+        muted: bool,
+        reply: Reply,
+    },
+    SetBitrateCap {
+        room: RoomId,
+        id: ParticipantId,
+        bitrate_cap_bps: u32,
+        reply: Reply,
+    },
+    /// Push a report now, tagged `seq`.
+    Report {
+        seq: u64,
+    },
+    /// Push a final report and stop the executor.
+    Stop,
+}
+
+/// Everything needed to add a participant; the sockets are bound already.
+#[derive(Debug)]
+pub(crate) struct AddParticipant {
+    pub(crate) room: RoomId,
+    pub(crate) config: ParticipantConfig,
+    pub(crate) spec: ParticipantSpec,
+    pub(crate) bitrate_cap_bps: u32,
+    pub(crate) rtp: std::net::UdpSocket,
+    pub(crate) rtcp: std::net::UdpSocket,
+    pub(crate) reply: Reply,
+}
+
+/// The two bounded lock-free queues between the control plane and a shard.
+#[derive(Debug)]
+pub(crate) struct ShardLink {
+    pub(crate) commands: ArrayQueue<Command>,
+    pub(crate) doorbell: Doorbell,
+    pub(crate) reports: ArrayQueue<ShardReport>,
+    pub(crate) reports_dropped: AtomicU64,
+}
+
+impl ShardLink {
+    pub(crate) fn new(config: &EngineConfig) -> Self {
+        Self {
+            commands: ArrayQueue::new(config.queues.commands_max),
+            doorbell: Doorbell::default(),
+            reports: ArrayQueue::new(config.queues.reports_max),
+            reports_dropped: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Starts shard `index` on its own thread and returns once its executor
+/// runs (or with the reason it could not start).
+pub(crate) fn spawn(
+    index: usize,
+    config: Arc<EngineConfig>,
+    link: Arc<ShardLink>,
+) -> Result<JoinHandle<()>, EngineError> {
+    let cpu = config.shard_cpu(index);
+    let (started_tx, started_rx) = mpsc::sync_channel::<Result<(), EngineError>>(1);
+    let thread = std::thread::Builder::new()
+        .name(format!("shard-{index}"))
+        .spawn(move || {
+            let placement = if config.shards.pin {
+                Placement::Fixed(cpu)
+            } else {
+                Placement::Unbound
+            };
+            let executor = LocalExecutorBuilder::new(placement)
+                .name(&format!("shard-{index}"))
+                .io_memory(config.shards.io_memory_kib * 1024)
+                .ring_depth(config.shards.ring_depth)
+                .make();
+            match executor {
+                Err(e) => {
+                    let _ = started_tx.send(Err(classify_start_error(index, cpu, &config, e)));
+                }
+                Ok(executor) => {
+                    let _ = started_tx.send(Ok(()));
+                    executor.run(run_shard(index, config, link));
+                }
+            }
+        })
+        .map_err(|e| EngineError::ShardStart {
+            shard: index,
+            cpu,
+            reason: e.to_string(),
+        })?;
+    match started_rx.recv() {
+        Ok(Ok(())) => Ok(thread),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(EngineError::ShardStart {
+                shard: index,
+                cpu,
+                reason: "thread died while starting".into(),
+            })
+        }
+    }
+}
+
+fn classify_start_error<T>(
+    shard: usize,
+    cpu: usize,
+    config: &EngineConfig,
+    e: glommio::GlommioError<T>,
+) -> EngineError {
+    let reason = e.to_string();
+    if let glommio::GlommioError::ReactorError(glommio::ReactorErrorKind::MemLockLimit(
+        have,
+        need,
+    )) = &e
+    {
+        return EngineError::Memlock {
+            shard,
+            limit: format!("{} KiB", have / 1024),
+            io_memory_kib: config.shards.io_memory_kib,
+            reason: format!("glommio needs at least {} KiB", need / 1024),
+        };
+    }
+    // glommio refuses to start below 512 KiB of RLIMIT_MEMLOCK and reports
+    // it wrapped in an io::Error carrying only this text.
+    if reason.contains("MemLockLimit") {
+        let limit = match crate::net::memlock_limit().0 {
+            Some(bytes) => format!("{} KiB", bytes / 1024),
+            None => "unlimited".into(),
+        };
+        return EngineError::Memlock {
+            shard,
+            limit,
+            io_memory_kib: config.shards.io_memory_kib,
+            reason,
+        };
+    }
+    let errno = match &e {
+        glommio::GlommioError::IoError(io) => io.raw_os_error(),
+        glommio::GlommioError::EnhancedIoError { source, .. } => source.raw_os_error(),
+        _ => None,
+    };
+    match errno {
+        Some(libc::ENOMEM) => {
+            let (soft, _) = crate::net::memlock_limit();
+            let limit = match soft {
+                Some(bytes) => format!("{} KiB", bytes / 1024),
+                None => "unlimited".into(),
+            };
+            EngineError::Memlock {
+                shard,
+                limit,
+                io_memory_kib: config.shards.io_memory_kib,
+                reason,
+            }
+        }
+        Some(libc::ENOSYS) | Some(libc::EPERM) => {
+            let reason = match crate::net::io_uring_disabled() {
+                Some(v) if v > 0 => format!("{reason}; kernel.io_uring_disabled = {v}"),
+                _ => reason,
+            };
+            EngineError::IoUringUnavailable { shard, reason }
+        }
+        _ => EngineError::ShardStart { shard, cpu, reason },
+    }
+}
+
+/// The shard's main task: sets up the task queues, then serves commands
+/// until `Stop`.
+async fn run_shard(index: usize, config: Arc<EngineConfig>, link: Arc<ShardLink>) {
+    let ex = glommio::executor();
+    let tick_queue = ex.create_task_queue(
+        Shares::Static(1000),
+        Latency::Matters(Duration::from_millis(1)),
+        "tick",
+    );
+    let rx_queue = ex.create_task_queue(
+        Shares::Static(1000),
+        Latency::Matters(Duration::from_millis(2)),
+        "rx",
+    );
+    let control_queue = ex.create_task_queue(Shares::Static(100), Latency::NotImportant, "control");
+
+    let tick_bell = Rc::new(LocalBell::default());
+    let shard = Rc::new(RefCell::new(ShardState::new(
+        index,
+        Arc::clone(&config),
+        Rc::clone(&tick_bell),
+    )));
+
+    let _tick = glommio::spawn_local_into(
+        tick_loop(Rc::clone(&shard), Rc::clone(&tick_bell)),
+        tick_queue,
+    );
+    let _housekeeping = glommio::spawn_local_into(
+        housekeeping_loop(Rc::clone(&shard), Arc::clone(&link)),
+        control_queue,
+    );
+
+    loop {
+        link.doorbell.wait().await;
+        while let Some(command) = link.commands.pop() {
+            let stop = matches!(command, Command::Stop);
+            handle_command(&shard, &link, command, rx_queue);
+            if stop {
+                return;
+            }
+        }
+    }
+}
+
+fn handle_command(
+    shard: &Rc<RefCell<ShardState>>,
+    link: &ShardLink,
+    command: Command,
+    rx_queue: glommio::TaskQueueHandle,
+) {
+    let mut st = shard.borrow_mut();
+    st.counters.commands += 1;
+    match command {
+        Command::CreateRoom { room, mixer, reply } => {
+            let _ = reply.try_send(st.create_room(room, mixer));
+        }
+        Command::DestroyRoom { room, reply } => {
+            let _ = reply.try_send(st.destroy_room(room));
+        }
+        Command::AddParticipant(add) => {
+            let AddParticipant {
+                room,
+                config,
+                spec,
+                bitrate_cap_bps,
+                rtp,
+                rtcp,
+                reply,
+            } = *add;
+            let result = (|| {
+                let local_rtp = rtp
+                    .local_addr()
+                    .map_err(|source| socket_error(&rtp, source))?;
+                let local_rtcp = rtcp
+                    .local_addr()
+                    .map_err(|source| socket_error(&rtcp, source))?;
+                let media = &st.config.media;
+                crate::net::set_dscp(&rtp, local_rtp, media.dscp_audio).map_err(|source| {
+                    EngineError::Socket {
+                        addr: local_rtp,
+                        source,
+                    }
+                })?;
+                crate::net::set_dscp(&rtcp, local_rtcp, media.dscp_rtcp).map_err(|source| {
+                    EngineError::Socket {
+                        addr: local_rtcp,
+                        source,
+                    }
+                })?;
+                let rtp = Rc::new(crate::net::into_glommio(rtp));
+                let rtcp = Rc::new(crate::net::into_glommio(rtcp));
+                let sockets = state::MemberSockets {
+                    rtp_fd: rtp.as_raw_fd(),
+                    rtcp_fd: rtcp.as_raw_fd(),
+                };
+                let room_index =
+                    st.add_participant(room, config, spec, bitrate_cap_bps, sockets)?;
+                let tasks = [
+                    spawn_receiver(shard, rtp, room_index, spec.id, PortKind::Rtp, rx_queue),
+                    spawn_receiver(shard, rtcp, room_index, spec.id, PortKind::Rtcp, rx_queue),
+                ];
+                st.attach_tasks(room_index, spec.id, tasks);
+                Ok(())
+            })();
+            let _ = reply.try_send(result);
+        }
+        Command::RemoveParticipant { room, id, reply } => {
+            let _ = reply.try_send(st.remove_participant(room, id));
+        }
+        Command::SetMuted {
+            room,
+            id,
+            muted,
+            reply,
+        } => {
+            let _ = reply.try_send(st.set_muted(room, id, muted));
+        }
+        Command::SetBitrateCap {
+            room,
+            id,
+            bitrate_cap_bps,
+            reply,
+        } => {
+            let _ = reply.try_send(st.set_bitrate_cap(room, id, bitrate_cap_bps));
+        }
+        Command::Report { seq } => {
+            st.report_seq = st.report_seq.max(seq);
+            let report = st.report(Instant::now());
+            push_report(link, &mut st, report);
+        }
+        Command::Stop => {
+            st.report_seq = u64::MAX;
+            let report = st.report(Instant::now());
+            push_report(link, &mut st, report);
+            st.clear();
+        }
+    }
+}
+
+fn socket_error(socket: &std::net::UdpSocket, source: std::io::Error) -> EngineError {
+    let addr = socket
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    EngineError::Socket { addr, source }
+}
+
+fn push_report(link: &ShardLink, st: &mut ShardState, report: ShardReport) {
+    if let Err(report) = link.reports.push(report) {
+        // Keep the newest: drop the oldest queued report and count it.
+        let _ = link.reports.pop();
+        st.counters.reports_dropped += 1;
+        link.reports_dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = link.reports.push(report);
+    }
+}
+
+fn spawn_receiver(
+    shard: &Rc<RefCell<ShardState>>,
+    socket: Rc<glommio::net::UdpSocket>,
+    room_index: usize,
+    id: ParticipantId,
+    kind: PortKind,
+    queue: glommio::TaskQueueHandle,
+) -> glommio::Task<()> {
+    glommio::spawn_local_into(
+        receive_loop(Rc::clone(shard), socket, room_index, id, kind),
+        queue,
+    )
+    .unwrap_or_else(|_| glommio::spawn_local(async {}))
+}
+
+/// Receives datagrams for one participant socket until cancelled (the
+/// participant's `Task` handle is dropped on removal).
+async fn receive_loop(
+    shard: Rc<RefCell<ShardState>>,
+    socket: Rc<glommio::net::UdpSocket>,
+    room_index: usize,
+    id: ParticipantId,
+    kind: PortKind,
+) {
+    let mut buf = [0u8; RECV_BUF_BYTES];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((len, from)) => {
+                let now = Instant::now();
+                shard
+                    .borrow_mut()
+                    .on_datagram(now, room_index, id, kind, from, &buf[..len]);
+            }
+            Err(_) => {
+                shard.borrow_mut().counters.rx_errors += 1;
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        // A flood on one socket must not starve the tick or other sockets.
+        glommio::yield_if_needed().await;
+    }
+}
+
+/// The 20 ms tick: deadlines sit on a fixed grid from the shard's epoch, so
+/// late wake-ups never accumulate into drift. Parks when every room is idle.
+async fn tick_loop(shard: Rc<RefCell<ShardState>>, bell: Rc<LocalBell>) {
+    let epoch = shard.borrow().epoch;
+    let period = TICK.as_nanos();
+    let mut last_k: Option<u128> = None;
+    loop {
+        if shard.borrow().active_rooms() == 0 {
+            if last_k.is_some() {
+                shard.borrow_mut().counters.idle_parks += 1;
+            }
+            last_k = None;
+            bell.clear();
+            // Re-check after clearing: a packet may have activated a room.
+            if shard.borrow().active_rooms() == 0 {
+                bell.wait().await;
+            }
+            continue;
+        }
+        let now = Instant::now();
+        let k = now.saturating_duration_since(epoch).as_nanos() / period + 1;
+        if let Some(prev) = last_k {
+            if k > prev + 1 {
+                // The last tick ran past one or more deadlines: run the missed
+                // ticks now (late, and counted as such) so every stream keeps
+                // 50 frames/s and jitter buffers do not grow; beyond
+                // CATCH_UP_TICKS_MAX the shard is overloaded and ticks are
+                // skipped (counted).
+                let missed = k - prev - 1;
+                let catch_up = missed.min(CATCH_UP_TICKS_MAX);
+                {
+                    let mut st = shard.borrow_mut();
+                    st.counters.tick_overruns += 1;
+                    st.counters.ticks_skipped += (missed - catch_up) as u64;
+                }
+                for j in 0..catch_up {
+                    let missed_deadline =
+                        epoch + Duration::from_nanos(((prev + 1 + j) * period) as u64);
+                    shard.borrow_mut().run_tick(missed_deadline);
+                }
+                glommio::yield_if_needed().await;
+            }
+        }
+        let deadline = epoch + Duration::from_nanos((k * period) as u64);
+        glommio::timer::sleep(deadline.saturating_duration_since(now)).await;
+        shard.borrow_mut().run_tick(deadline);
+        last_k = Some(k);
+    }
+}
+
+/// Low-priority periodic work: RTCP sender reports, media timeouts and the
+/// stats snapshot. Runs every `[stats] interval_ms` (at most once a second
+/// for RTCP), whatever the rooms do.
+async fn housekeeping_loop(shard: Rc<RefCell<ShardState>>, link: Arc<ShardLink>) {
+    let interval = Duration::from_millis(u64::from(shard.borrow().config.stats.interval_ms));
+    loop {
+        glommio::timer::sleep(interval).await;
+        let now = Instant::now();
+        let mut st = shard.borrow_mut();
+        st.housekeeping(now);
+        let report = st.report(now);
+        push_report(&link, &mut st, report);
+    }
+}
+
+#[cfg(test)]
+mod alloc_test;
