@@ -20,4 +20,5 @@ ensure_debian_packages() {
 BUILD_PACKAGES=(libopus-dev pkg-config)
 # tshark: independent dissector for RTP/RTCP and H.225.0 RAS interop tests.
 # systemd: systemd-analyze verifies the service units in config/systemd/.
-TEST_PACKAGES=(tshark systemd)
+# chromium: renders the SLO report (scripts/render-report.sh) in headless mode.
+TEST_PACKAGES=(tshark systemd chromium)

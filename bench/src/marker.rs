@@ -90,6 +90,24 @@ impl EarRecording {
         self.samples.iter().map(|&s| s as i16)
     }
 
+    /// The recording laid out on the run's clock from `origin`: each frame
+    /// at its arrival time, gaps (lost or late packets) filled with silence,
+    /// so it lines up with what the talkers sent.
+    pub fn aligned(&self, origin: Duration) -> Vec<i16> {
+        let mut out: Vec<i16> = Vec::with_capacity(self.samples.len());
+        for (i, &(arrival, start)) in self.frames.iter().enumerate() {
+            let at = arrival.saturating_sub(origin);
+            let position = (at.as_nanos() * u128::from(SAMPLE_RATE_HZ) / 1_000_000_000) as usize;
+            // Arrival jitter under a frame keeps frames back to back.
+            if position > out.len() + FRAME_SAMPLES {
+                out.resize(position, 0);
+            }
+            let end = self.frames.get(i + 1).map_or(self.samples.len(), |f| f.1);
+            out.extend(self.samples[start..end].iter().map(|&s| s as i16));
+        }
+        out
+    }
+
     /// Finds the marker spoken at `mouth` within `search` after it, returning
     /// the ear time of its first sample.
     pub fn find_marker(

@@ -1,0 +1,69 @@
+//! Media provisioning through the Engine API: the step that follows a
+//! successful ACF (until H.225.0 call signalling exists, the generator
+//! provisions media itself right after admission, as the output says).
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use engine::{Engine, ParticipantSpec, RoomId};
+use media_core::mixer::MixerConfig;
+
+use super::guardian::LoadGuardian;
+
+/// Adds guardians to rooms of an engine, creating rooms on first use.
+#[derive(Debug)]
+pub struct MediaProvisioner<'a> {
+    engine: &'a mut Engine,
+    mixer: MixerConfig,
+    rooms: HashSet<u32>,
+}
+
+impl<'a> MediaProvisioner<'a> {
+    /// Provisions into `engine` with rooms mixing per `mixer`.
+    pub fn new(engine: &'a mut Engine, mixer: MixerConfig) -> Self {
+        Self {
+            engine,
+            mixer,
+            rooms: HashSet::new(),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&mut self) -> &mut Engine {
+        self.engine
+    }
+
+    /// Adds `guardian` (RTP at `rtp`) to its room; returns the engine's RTP address.
+    pub fn provision(
+        &mut self,
+        guardian: &LoadGuardian,
+        rtp: SocketAddr,
+    ) -> Result<SocketAddr, String> {
+        let room = RoomId(guardian.room as u32 + 1);
+        if self.rooms.insert(room.0) {
+            self.engine
+                .create_room(room, self.mixer)
+                .map_err(|e| format!("creating room {}: {e}", room.0))?;
+        }
+        let mut spec = ParticipantSpec::new(guardian.id, guardian.codec, rtp);
+        spec.payload_type = guardian.payload_type;
+        let admission = self
+            .engine
+            .add_participant(room, spec)
+            .map_err(|e| format!("engine: {e}"))?;
+        Ok(admission.local_rtp)
+    }
+}
+
+impl super::Admit for MediaProvisioner<'_> {
+    fn admit(
+        &mut self,
+        guardian: &LoadGuardian,
+        rtp: SocketAddr,
+    ) -> Result<super::Admitted, String> {
+        Ok(super::Admitted {
+            engine_rtp: Some(self.provision(guardian, rtp)?),
+            ..Default::default()
+        })
+    }
+}
