@@ -1,0 +1,302 @@
+//! The UDP service shell around the sans-IO gatekeeper: one thread owning a
+//! `std::net::UdpSocket` (port 1719 by default, never 1720), per-source rate
+//! limiting, the wall clock, and commands from the [`ServiceHandle`] (reload
+//! the registry on SIGHUP, stop admissions on SIGUSR1, shut down).
+
+mod rate;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use rate::{RateLimit, RateLimiter};
+
+use crate::engine_api::EngineApi;
+use crate::gatekeeper::{self, Counters, Event, Gatekeeper, Output, UnixMillis};
+use crate::ras::DATAGRAM_BYTES_MAX;
+use crate::registry::{Registry, RegistryErrors, Summary};
+
+/// The RAS port.
+pub const RAS_PORT: u16 = 1719;
+/// H.225.0 call signalling: never a RAS port.
+pub const CALL_SIGNALLING_PORT: u16 = 1720;
+/// Longest wait in the socket read, so commands are seen promptly.
+const POLL_MS_MAX: u64 = 20;
+/// Most datagrams taken from the socket at once (one signature batch).
+const BATCH_MAX: usize = 32;
+
+/// Service configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The guardian registry file.
+    pub registry_path: PathBuf,
+    /// Where RAS is received (default `0.0.0.0:1719`).
+    pub ras_listen: SocketAddr,
+    /// The gatekeeper's settings.
+    pub gatekeeper: gatekeeper::Config,
+    /// Per-source rate limits.
+    pub rate_limit: RateLimit,
+}
+
+impl ServiceConfig {
+    /// Defaults for a registry path: listen on 0.0.0.0:1719.
+    #[must_use]
+    pub fn new(registry_path: PathBuf) -> Self {
+        Self {
+            registry_path,
+            ras_listen: SocketAddr::from(([0, 0, 0, 0], RAS_PORT)),
+            gatekeeper: gatekeeper::Config::default(),
+            rate_limit: RateLimit::default(),
+        }
+    }
+}
+
+/// Service errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The registry did not load.
+    #[error("registry: {0}")]
+    Registry(#[from] RegistryErrors),
+    /// Port 1720 is H.225.0 call signalling, not RAS.
+    #[error("{0} uses port 1720, which is H.225.0 call signalling; RAS uses 1719")]
+    CallSignallingPort(SocketAddr),
+    /// Socket errors.
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    /// The service thread is gone.
+    #[error("service thread stopped")]
+    Stopped,
+}
+
+/// Service statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceStats {
+    /// The gatekeeper's counters.
+    pub gatekeeper: Counters,
+    /// Datagrams dropped by the rate limiter.
+    pub rate_limited: u64,
+    /// Datagrams longer than the RAS maximum (truncated on receive).
+    pub oversize: u64,
+    /// Send errors.
+    pub send_errors: u64,
+    /// Receive errors (e.g. ICMP port unreachable reported on the socket).
+    pub recv_errors: u64,
+}
+
+enum Command {
+    Registry(Arc<Registry>),
+    Admissions(bool),
+    Stats(mpsc::SyncSender<ServiceStats>),
+    Shutdown,
+}
+
+/// Controls a running service.
+#[derive(Debug)]
+pub struct ServiceHandle {
+    commands: mpsc::SyncSender<Command>,
+    thread: Option<JoinHandle<()>>,
+    local_addr: SocketAddr,
+    registry_path: PathBuf,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Registry(_) => "Registry",
+            Self::Admissions(_) => "Admissions",
+            Self::Stats(_) => "Stats",
+            Self::Shutdown => "Shutdown",
+        })
+    }
+}
+
+impl ServiceHandle {
+    /// The bound RAS address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// SIGHUP: reloads the registry file. On error the running registry is
+    /// kept and the errors are returned.
+    pub fn reload_registry(&self) -> Result<Summary, ServiceError> {
+        let registry = Registry::load(&self.registry_path)?;
+        let summary = registry.summary();
+        self.command(Command::Registry(Arc::new(registry)))?;
+        Ok(summary)
+    }
+
+    /// SIGUSR1: stops (false) or resumes (true) admissions.
+    pub fn set_admissions_enabled(&self, enabled: bool) -> Result<(), ServiceError> {
+        self.command(Command::Admissions(enabled))
+    }
+
+    /// Current statistics.
+    pub fn stats(&self) -> Result<ServiceStats, ServiceError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.command(Command::Stats(tx))?;
+        rx.recv().map_err(|_| ServiceError::Stopped)
+    }
+
+    /// Stops the service thread and waits for it.
+    pub fn shutdown(mut self) -> Result<(), ServiceError> {
+        let sent = self.command(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            t.join().map_err(|_| ServiceError::Stopped)?;
+        }
+        sent
+    }
+
+    fn command(&self, c: Command) -> Result<(), ServiceError> {
+        self.commands.send(c).map_err(|_| ServiceError::Stopped)
+    }
+}
+
+impl Drop for ServiceHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Wall-clock time for the gatekeeper.
+// The shell is the one place that reads the clock: the gatekeeper core takes
+// time as an argument (control/clippy.toml forbids reading it elsewhere).
+#[allow(clippy::disallowed_methods)]
+fn wall_clock() -> UnixMillis {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Starts the RAS service: loads the registry, binds the socket and runs the
+/// gatekeeper on its own thread. `on_event` receives every gatekeeper event
+/// (audit log, metrics) on that thread and must not block.
+pub fn start<E, F>(
+    config: ServiceConfig,
+    engine: E,
+    on_event: F,
+) -> Result<ServiceHandle, ServiceError>
+where
+    E: EngineApi + Send + 'static,
+    F: FnMut(&Event) + Send + 'static,
+{
+    if config.ras_listen.port() == CALL_SIGNALLING_PORT {
+        return Err(ServiceError::CallSignallingPort(config.ras_listen));
+    }
+    let registry = Arc::new(Registry::load(&config.registry_path)?);
+    let socket = UdpSocket::bind(config.ras_listen)?;
+    socket.set_read_timeout(Some(Duration::from_millis(POLL_MS_MAX)))?;
+    let local_addr = socket.local_addr()?;
+    let (tx, rx) = mpsc::sync_channel(16);
+    let gk = Gatekeeper::new(config.gatekeeper.clone(), registry, engine);
+    let limiter = RateLimiter::new(config.rate_limit);
+    let thread = std::thread::Builder::new()
+        .name("ras-gatekeeper".into())
+        .spawn(move || run(&socket, gk, limiter, &rx, on_event))?;
+    Ok(ServiceHandle {
+        commands: tx,
+        thread: Some(thread),
+        local_addr,
+        registry_path: config.registry_path,
+    })
+}
+
+fn run<E: EngineApi, F: FnMut(&Event)>(
+    socket: &UdpSocket,
+    mut gk: Gatekeeper<E>,
+    mut limiter: RateLimiter,
+    commands: &mpsc::Receiver<Command>,
+    mut on_event: F,
+) {
+    let mut stats = ServiceStats::default();
+    // One byte more than the maximum, to detect oversize datagrams.
+    let mut bufs = vec![vec![0u8; DATAGRAM_BYTES_MAX + 1]; BATCH_MAX];
+    let mut received: Vec<(SocketAddr, usize)> = Vec::with_capacity(BATCH_MAX);
+    let mut next_timeout: Option<UnixMillis> = None;
+    loop {
+        // Wait (bounded) for one datagram, then take whatever else is already
+        // queued, up to BATCH_MAX, so their signatures verify as one batch.
+        received.clear();
+        let first = socket.recv_from(&mut bufs[0]);
+        match first {
+            Ok((n, from)) => {
+                received.push((from, n));
+                if socket.set_nonblocking(true).is_ok() {
+                    while received.len() < BATCH_MAX {
+                        match socket.recv_from(&mut bufs[received.len()]) {
+                            Ok((n, from)) => received.push((from, n)),
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(_) => {
+                                stats.recv_errors += 1;
+                                break;
+                            }
+                        }
+                    }
+                    let _ = socket.set_nonblocking(false);
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => stats.recv_errors += 1,
+        }
+        // Commands are applied after the wait and before the datagrams, so a
+        // command acknowledged to its sender governs every later datagram.
+        loop {
+            match commands.try_recv() {
+                Ok(Command::Registry(r)) => gk.replace_registry(r),
+                Ok(Command::Admissions(on)) => gk.set_admissions_enabled(on),
+                Ok(Command::Stats(reply)) => {
+                    stats.gatekeeper = gk.counters();
+                    let _ = reply.try_send(stats);
+                }
+                Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
+        }
+        if !received.is_empty() {
+            let now = wall_clock();
+            let mut batch: Vec<(SocketAddr, &[u8])> = Vec::with_capacity(received.len());
+            for (&(from, n), buf) in received.iter().zip(&bufs) {
+                if !limiter.allow(from.ip(), now) {
+                    stats.rate_limited += 1;
+                    continue;
+                }
+                if n > DATAGRAM_BYTES_MAX {
+                    stats.oversize += 1;
+                }
+                // An oversize datagram is passed truncated to one byte over
+                // the limit, so the gatekeeper counts it as malformed.
+                batch.push((from, &buf[..n]));
+            }
+            gk.handle_datagrams(now, &batch);
+        }
+        let now = wall_clock();
+        if next_timeout.is_some_and(|t| t <= now) {
+            gk.handle_timeout(now);
+        }
+        loop {
+            match gk.poll_output() {
+                Output::Transmit(t) => {
+                    if socket.send_to(&t.bytes, t.to).is_err() {
+                        stats.send_errors += 1;
+                    }
+                }
+                Output::Event(e) => on_event(&e),
+                Output::Timeout(t) => {
+                    next_timeout = t;
+                    break;
+                }
+            }
+        }
+    }
+}
