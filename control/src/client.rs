@@ -72,6 +72,19 @@ impl GuardianClient {
         bmp(self.endpoint_id.as_deref().unwrap_or("unregistered"))
     }
 
+    /// A GRQ from `ras` (unsigned: discovery comes before the terminal
+    /// knows which gatekeeper's registry it is in).
+    pub fn grq(&mut self, ras: SocketAddr) -> Result<Vec<u8>, ras::CodecError> {
+        let m = RasMessage::GatekeeperRequest(GatekeeperRequest {
+            request_seq_num: self.seq(),
+            ras_address: TransportAddress::from_socket(ras),
+            endpoint_type: EndpointType::terminal(),
+            endpoint_alias: Some(vec![AliasAddress::H323Id(bmp(&self.terminal_id))]),
+            ..GatekeeperRequest::default()
+        });
+        ras::encode(&m)
+    }
+
     /// A full RRQ from `addr` asking for `ttl_s`.
     pub fn rrq(&mut self, now_s: u32, addr: SocketAddr, ttl_s: u32) -> Result<Vec<u8>, TokenError> {
         let mut m = RasMessage::RegistrationRequest(RegistrationRequest {

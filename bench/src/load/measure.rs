@@ -28,8 +28,8 @@ pub struct GuardianFigures {
     pub late_pct: f64,
     /// Packets received.
     pub packets: u64,
-    /// Median mouth-to-ear latency of markers it heard, ms.
-    pub mouth_to_ear_p50_ms: Option<f64>,
+    /// Mouth-to-ear latency of the markers it heard, ms.
+    pub mouth_to_ear: crate::report::Summary,
 }
 
 /// Everything measured by the generator side.
@@ -93,8 +93,6 @@ pub fn figures(
     for g in guardians.iter().filter(|g| g.engine_addr.is_some()) {
         let expected = g.rx.expected().max(1);
         let loss_pct = (g.rx.lost().max(0) as f64 / expected as f64 * 100.0).min(100.0);
-        let mut m2e = per_guardian_m2e[g.index].clone();
-        m2e.sort_by(f64::total_cmp);
         f.guardians.push(GuardianFigures {
             guardian: g.index,
             room: g.room,
@@ -102,7 +100,7 @@ pub fn figures(
             loss_pct,
             late_pct: g.rx.late as f64 / g.rx.packets.max(1) as f64 * 100.0,
             packets: g.rx.packets,
-            mouth_to_ear_p50_ms: percentile(&m2e, 0.5),
+            mouth_to_ear: crate::report::Summary::from_samples(&per_guardian_m2e[g.index]),
         });
         let silent_for_long = g.rx.longest_gap > DROP_GAP;
         let barely_heard = g.rx.packets < expected_packets / 2;

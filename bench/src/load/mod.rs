@@ -14,6 +14,8 @@ pub mod guardian;
 pub mod measure;
 pub mod media_admit;
 pub mod procfs;
+pub mod ras_admit;
+pub mod report_build;
 pub mod runner;
 pub mod rx;
 pub mod streams;

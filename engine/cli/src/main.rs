@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_cmd;
 mod demo;
+mod keys_cmd;
 mod run;
 
 #[derive(Debug, Parser)]
@@ -23,6 +25,28 @@ enum Command {
     /// config, signals (TERM/INT stop, HUP reload the registry, USR1 stop
     /// admissions).
     Run(run::RunArgs),
+    /// Gatekeeper + engine + simulated guardians on loopback: admission over
+    /// signed RAS, real RTP, measured latency, jitter, loss and CPU against
+    /// the SLO targets (exit 3 when an SLO fails).
+    Bench(Box<bench_cmd::BenchArgs>),
+    /// Writes a self-contained HTML (and Markdown) report with plots from
+    /// one or more `engine bench --json` files.
+    SloReport {
+        /// A run report written by `engine bench --json`; repeat to compare runs.
+        #[arg(long = "input", required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Generates an Ed25519 key pair for a guardian: prints its registry
+    /// entry and writes the private key.
+    Keygen(keys_cmd::KeygenArgs),
+    /// Guardian registry tools.
+    Registry {
+        #[command(subcommand)]
+        cmd: keys_cmd::RegistryCommand,
+    },
     /// Host tuning: shows, checks or applies a sysctl profile and checks the
     /// host against the shard layout (exit 0 PASS, 1 WARN, 2 FAIL, 3 error).
     Tune {
@@ -48,6 +72,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Bench(args) => {
+            return match bench_cmd::run(&args) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("engine bench: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::SloReport { inputs, out } => slo_report(&inputs, &out),
+        Command::Keygen(args) => keys_cmd::keygen(&args),
+        Command::Registry { cmd } => keys_cmd::registry(&cmd),
         Command::Tune { cmd } => {
             let result = tuning::run(&cmd, &mut std::io::stdout().lock());
             if let Err(e) = &result {
@@ -63,4 +99,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn slo_report(inputs: &[std::path::PathBuf], out: &std::path::Path) -> anyhow::Result<()> {
+    let files = bench::report::write_report_from_files(inputs, out)?;
+    println!("{}", files.html.display());
+    println!("{}", files.markdown.display());
+    Ok(())
 }

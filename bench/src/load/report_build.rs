@@ -1,0 +1,273 @@
+//! Builds the run report (`--json`, the SLO table, `engine slo-report`)
+//! from what the generator measured and what the engine reported about
+//! itself.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use engine::stats::EngineStats;
+use media_core::codec::{CodecConfig, OpusApplication, OpusConfig};
+
+use super::drive::RunOutput;
+use super::measure::{mean, percentile};
+use super::LoadConfig;
+use crate::report::{
+    self, Admission, Calls, Codec, Cpu, EncoderSettings, GuardianSample, Histogram, Machine,
+    RunReport, SecondSample, Series, ShardCpu, Summary,
+};
+
+/// What the engine said about itself during the run.
+#[derive(Clone, Debug, Default)]
+pub struct EngineFigures {
+    /// Engine-added latency (arrival → send of the first mix containing it).
+    pub engine_added: Summary,
+    /// Its histogram, for the CDF plot.
+    pub engine_added_hist: Option<report::HistogramSnapshot>,
+    /// Mix frames sent after their tick deadline, percent.
+    pub late_frames_pct: Option<f64>,
+    /// Ticks that overran 20 ms.
+    pub tick_overruns: u64,
+    /// Participants the engine timed out for silence.
+    pub timed_out: u64,
+}
+
+impl EngineFigures {
+    /// Reads the figures from an engine snapshot.
+    pub fn from_stats(stats: &EngineStats) -> Self {
+        let latency = stats.latency();
+        let counters = stats.counters();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mut hist = Histogram::new();
+        for (upper, count) in latency.nonzero_buckets() {
+            for _ in 0..count.min(100_000) {
+                hist.record(upper);
+            }
+        }
+        let engine_added = if latency.count() == 0 {
+            Summary::default()
+        } else {
+            Summary {
+                count: latency.count(),
+                avg: Some(ms(latency.mean())),
+                p50: Some(ms(latency.quantile(0.50))),
+                p95: Some(ms(latency.quantile(0.95))),
+                p99: Some(ms(latency.quantile(0.99))),
+                max: Some(ms(latency.max())),
+            }
+        };
+        let timed_out = stats
+            .shards
+            .iter()
+            .flatten()
+            .flat_map(|r| r.participants.iter())
+            .filter(|p| p.timed_out)
+            .count() as u64;
+        Self {
+            engine_added,
+            engine_added_hist: (latency.count() > 0).then(|| hist.snapshot()),
+            late_frames_pct: (counters.frames_out > 0)
+                .then(|| counters.late_frames as f64 * 100.0 / counters.frames_out as f64),
+            tick_overruns: counters.tick_overruns,
+            timed_out,
+        }
+    }
+}
+
+fn encoder_settings(codec: CodecConfig) -> EncoderSettings {
+    match codec {
+        CodecConfig::Opus(o) => opus_settings(o),
+        CodecConfig::Pcmu | CodecConfig::Pcma => EncoderSettings {
+            application: Some(codec.name().to_owned()),
+            bitrate_bps: Some(64_000),
+            ..Default::default()
+        },
+    }
+}
+
+fn opus_settings(o: OpusConfig) -> EncoderSettings {
+    let application = match o.application {
+        OpusApplication::Voip => "voip",
+        OpusApplication::Audio => "audio",
+        OpusApplication::RestrictedLowDelay => "restricted_lowdelay",
+    };
+    EncoderSettings {
+        application: Some(application.to_owned()),
+        bitrate_bps: Some(o.bitrate_bps),
+        complexity: Some(o.complexity),
+        fec: o.fec,
+        dtx: o.dtx,
+    }
+}
+
+/// RFC 3339 UTC time of `t`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Assembles the report; the SLO verdict is filled by the caller.
+pub fn build(
+    config: &LoadConfig,
+    out: &RunOutput,
+    engine: &EngineFigures,
+    started: SystemTime,
+    notes: Vec<String>,
+) -> RunReport {
+    let f = &out.figures;
+    let engine_codec = config.codec.for_guardian(0, config.engine_opus);
+    let own_codec = match engine_codec {
+        CodecConfig::Opus(_) => CodecConfig::Opus(config.guardian_opus),
+        other => other,
+    };
+    let jitters: Vec<f64> = f.guardians.iter().map(|g| g.jitter_ms).collect();
+    let mut per_second_jitter: Vec<f64> = f.per_second.iter().map(|(j, _)| *j).collect();
+    per_second_jitter.sort_by(f64::total_cmp);
+    let losses: Vec<f64> = f.guardians.iter().map(|g| g.loss_pct).collect();
+    let late: Vec<f64> = f.guardians.iter().map(|g| g.late_pct).collect();
+    let guardians_total = config.guardians as f64;
+    let shard_cpu: Vec<ShardCpu> = out
+        .shard_cpu
+        .iter()
+        .filter(|(_, f)| *f > 0.0)
+        .enumerate()
+        .map(|(i, (_, fraction))| ShardCpu {
+            shard: i as u32,
+            cpu: None,
+            core_fraction: *fraction,
+        })
+        .collect();
+    let engine_cpu_total: f64 = shard_cpu.iter().map(|s| s.core_fraction).sum();
+    let engine_core_fraction =
+        (!shard_cpu.is_empty()).then(|| engine_cpu_total / shard_cpu.len() as f64);
+    let us_per_guardian_s = (f.admitted > 0).then(|| engine_cpu_total * 1e6 / f.admitted as f64);
+
+    let per_second = f
+        .per_second
+        .iter()
+        .enumerate()
+        .map(|(i, (jitter, loss))| SecondSample {
+            t_s: (i + 1) as f64,
+            guardians_up: f.admitted as u32,
+            jitter_avg_ms: Some(*jitter),
+            loss_pct: Some(*loss),
+            engine_core_fraction: out.engine_cpu_per_second.get(i).copied(),
+            ..Default::default()
+        })
+        .collect();
+    let per_guardian = f
+        .guardians
+        .iter()
+        .filter(|g| g.mouth_to_ear.count > 0)
+        .map(|g| GuardianSample {
+            guardian: g.guardian as u32,
+            room: g.room as u32,
+            mouth_to_ear_ms: g.mouth_to_ear,
+            jitter_ms: Some(g.jitter_ms),
+            loss_pct: Some(g.loss_pct),
+        })
+        .collect();
+
+    RunReport {
+        started_at: rfc3339(started),
+        guardians: config.guardians as u32,
+        rooms: config.rooms() as u32,
+        duration_s: out.measured.as_secs_f64(),
+        codec: Codec {
+            name: config.codec.name().to_owned(),
+            clock_rate_hz: engine_codec.clock_rate_hz(),
+            ptime_ms: 20,
+            engine: encoder_settings(engine_codec),
+            generator: encoder_settings(own_codec),
+        },
+        impairment: (&config.impairment).into(),
+        admission_ms: Admission {
+            total: per_guardian_admission(f),
+            grq: Summary::from_samples(&f.admission_by_step_ms[0]),
+            rrq: Summary::from_samples(&f.admission_by_step_ms[1]),
+            arq: Summary::from_samples(&f.admission_by_step_ms[2]),
+        },
+        mouth_to_ear_ms: Summary::from_samples(&f.mouth_to_ear_ms),
+        engine_added_ms: engine.engine_added,
+        jitter_ms: Summary {
+            count: jitters.len() as u64,
+            avg: mean(&jitters),
+            p50: percentile(&per_second_jitter, 0.5),
+            p95: percentile(&per_second_jitter, 0.95),
+            p99: percentile(&per_second_jitter, 0.99),
+            max: per_second_jitter.last().copied(),
+        },
+        loss_pct: mean(&losses),
+        late_frames_pct: engine.late_frames_pct.or_else(|| mean(&late)),
+        call_drops: Some(f.call_drops),
+        calls: Some(Calls {
+            attempted: guardians_total as u64,
+            succeeded: f.admitted - f.call_drops.min(f.admitted),
+        }),
+        cpu: Cpu {
+            engine_core_fraction,
+            us_per_guardian_s,
+            shards: shard_cpu,
+            generator_core_fraction: Some(out.generator_cpu),
+        },
+        rss_mib: out.rss_mib,
+        series: Some(Series {
+            per_second,
+            per_guardian,
+            mouth_to_ear_hist: (!f.mouth_to_ear_ms.is_empty())
+                .then(|| report::HistogramSnapshot::from_samples(&f.mouth_to_ear_ms)),
+            engine_added_hist: engine.engine_added_hist.clone(),
+        }),
+        machine: Machine::detect(),
+        notes,
+        ..Default::default()
+    }
+}
+
+/// Per guardian: the whole GRQ → ACF sequence, the admission SLO's unit.
+fn per_guardian_admission(f: &super::measure::Figures) -> Summary {
+    let [grq, rrq, arq] = &f.admission_by_step_ms;
+    let totals: Vec<f64> = grq
+        .iter()
+        .zip(rrq)
+        .zip(arq)
+        .map(|((a, b), c)| a + b + c)
+        .collect();
+    Summary::from_samples(&totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
+            "2026-11-18T11:06:40Z"
+        );
+    }
+}
