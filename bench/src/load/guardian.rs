@@ -77,6 +77,8 @@ pub struct LoadGuardian {
     pub sent: u64,
     /// Packets the impairment dropped.
     pub impaired_drops: u64,
+    /// Datagrams received that were not the mix stream (RTCP).
+    pub rtcp_or_other: u64,
 }
 
 impl LoadGuardian {
@@ -113,6 +115,7 @@ impl LoadGuardian {
             sent_pcm: None,
             sent: 0,
             impaired_drops: 0,
+            rtcp_or_other: 0,
         })
     }
 
@@ -194,6 +197,12 @@ impl LoadGuardian {
         let Ok(packet) = RtpPacket::parse(datagram) else {
             return;
         };
+        // RTCP from the engine (muxed on this port) parses as RTP with
+        // payload type 72–76; only the mix stream counts.
+        if packet.payload_type() != self.payload_type {
+            self.rtcp_or_other += 1;
+            return;
+        }
         self.rx.on_packet(arrival, &packet);
         if let Some(ear) = &mut self.ear {
             if ear.decoder.decode(packet.payload(), pcm).is_err() {

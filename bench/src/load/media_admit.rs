@@ -47,6 +47,9 @@ impl<'a> MediaProvisioner<'a> {
         }
         let mut spec = ParticipantSpec::new(guardian.id, guardian.codec, rtp);
         spec.payload_type = guardian.payload_type;
+        // RTCP muxed on the RTP socket (RFC 5761): the port above a
+        // guardian's ephemeral RTP port may be another guardian's.
+        spec.remote_rtcp = Some(rtp);
         let admission = self
             .engine
             .add_participant(room, spec)

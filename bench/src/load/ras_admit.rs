@@ -262,5 +262,9 @@ pub fn start_gatekeeper(
     write_registry(&registry, ids).map_err(|e| format!("writing {}: {e}", registry.display()))?;
     let mut config = control::service::ServiceConfig::new(registry);
     config.ras_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    // Every simulated terminal shares 127.0.0.1: the per-source limit that
+    // protects a real gatekeeper would throttle the whole bench.
+    config.rate_limit.per_source_per_s = 1_000_000;
+    config.rate_limit.burst = 1_000_000;
     control::service::start(config, ConferenceRooms, |_| {}).map_err(|e| format!("gatekeeper: {e}"))
 }

@@ -25,7 +25,7 @@ mod room;
 mod selection;
 mod tick;
 
-pub use config::{MixerConfig, ParticipantConfig, ParticipantId};
+pub use config::{MixerConfig, ParticipantConfig, ParticipantId, SpeakerMixEncoding};
 pub use level::{frame_level_dbov, SmoothedLoudness, SILENCE_DBOV};
 pub use limiter::Limiter;
 pub use output::{Contribution, Contributions, Output, OUTPUT_HEADER_MAX_BYTES};

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::config::{ParticipantConfig, ParticipantId};
+use super::config::{ParticipantConfig, ParticipantId, SpeakerMixEncoding};
 use super::level::SmoothedLoudness;
 use super::limiter::Limiter;
 use crate::codec::{self, AnyDecoder, AnyEncoder, CodecConfig, CodecError, Frame, FRAME_SAMPLES};
@@ -83,10 +83,13 @@ pub struct Participant {
 
 impl Participant {
     /// Builds the participant, allocating its codec state and buffers.
-    pub(crate) fn new(config: ParticipantConfig) -> Result<Self, CodecError> {
+    pub(crate) fn new(
+        config: ParticipantConfig,
+        speaker_mix: SpeakerMixEncoding,
+    ) -> Result<Self, CodecError> {
         Ok(Self {
             decoder: codec::new_decoder(config.codec)?,
-            encoder: codec::new_encoder(config.codec)?,
+            encoder: codec::new_encoder(speaker_mix.codec_for(config.codec))?,
             jitter: JitterBuffer::new(config.jitter),
             decoder_stale: false,
             limiter: Limiter::default(),

@@ -109,7 +109,8 @@ impl Room {
             self.listener_encoders
                 .push(ListenerEncoder::new(config.codec)?);
         }
-        self.participants.push(Participant::new(config)?);
+        self.participants
+            .push(Participant::new(config, self.config.speaker_mix)?);
         Ok(())
     }
 
