@@ -10,6 +10,10 @@
 //!   other than the registry need a restart);
 //! - SIGUSR1: stop accepting new admissions (running rooms continue).
 //!
+//! With `--registry` the H.225.0 RAS gatekeeper runs too, on its own thread:
+//! SIGHUP also reloads the guardian registry (existing calls continue) and
+//! SIGUSR1 also stops it admitting.
+//!
 //! A stats line is printed every `--stats-secs`.
 
 use std::collections::{HashMap, HashSet};
@@ -26,9 +30,17 @@ use engine::{Engine, ParticipantSpec, RoomId};
 /// Arguments of `engine run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Engine configuration (TOML).
-    #[arg(long, default_value = "config/engine.toml")]
-    config: PathBuf,
+    /// Engine configuration (TOML); without it, config/engine.toml when
+    /// present, else the built-in defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Guardian registry (YAML): starts the H.225.0 RAS gatekeeper.
+    #[arg(long)]
+    registry: Option<PathBuf>,
+    /// Where the gatekeeper receives RAS (never port 1720, which is H.225.0
+    /// call signalling).
+    #[arg(long, default_value = "0.0.0.0:1719")]
+    ras_listen: std::net::SocketAddr,
     /// Seconds between stats lines (0 = only the final one).
     #[arg(long, default_value_t = 10)]
     stats_secs: u64,
@@ -39,9 +51,40 @@ pub struct RunArgs {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let config = EngineConfig::from_file(&args.config)?;
+    let default_path = PathBuf::from("config/engine.toml");
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| default_path.exists().then_some(default_path));
+    let config = match &config_path {
+        Some(path) => EngineConfig::from_file(path)?,
+        None => {
+            eprintln!("engine: no --config and no config/engine.toml: built-in defaults");
+            EngineConfig::default()
+        }
+    };
     net::block_signals().context("blocking signals")?;
     let mut engine = Engine::start(config.clone())?;
+    let gatekeeper = match &args.registry {
+        Some(path) => {
+            let mut service = control::service::ServiceConfig::new(path.clone());
+            service.ras_listen = args.ras_listen;
+            // Until H.225.0 call signalling exists the gatekeeper reserves a
+            // room per conference; media is added through the Engine API.
+            let handle =
+                control::service::start(service, bench::load::ras_admit::ConferenceRooms, |_| {})
+                    .with_context(|| {
+                    format!("starting the gatekeeper with registry {}", path.display())
+                })?;
+            eprintln!(
+                "gatekeeper: RAS on {} with registry {}",
+                handle.local_addr(),
+                path.display()
+            );
+            Some(handle)
+        }
+        None => None,
+    };
     eprintln!(
         "engine: {} shard(s) on CPUs {:?}, media ports {}:{}.. ({} per shard), DSCP audio {}",
         engine.shard_count(),
@@ -70,18 +113,35 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 eprintln!("engine: stop signal; draining");
                 break;
             }
-            Some(Signal::Reload) => match reload(&args.config) {
-                Ok(rooms) => {
-                    eprintln!(
-                        "engine: SIGHUP: reloading the registry from {}",
-                        args.config.display()
-                    );
-                    registry.apply(&mut engine, &rooms);
+            Some(Signal::Reload) => {
+                if let Some(path) = &config_path {
+                    match reload(path) {
+                        Ok(rooms) => {
+                            eprintln!(
+                                "engine: SIGHUP: reloading the rooms from {}",
+                                path.display()
+                            );
+                            registry.apply(&mut engine, &rooms);
+                        }
+                        Err(e) => eprintln!("engine: SIGHUP: keeping the old rooms: {e:#}"),
+                    }
                 }
-                Err(e) => eprintln!("engine: SIGHUP: keeping the old registry: {e:#}"),
-            },
+                if let Some(gk) = &gatekeeper {
+                    match gk.reload_registry() {
+                        Ok(summary) => {
+                            eprintln!("gatekeeper: SIGHUP: registry reloaded: {summary}")
+                        }
+                        Err(e) => eprintln!("gatekeeper: SIGHUP: keeping the old registry: {e}"),
+                    }
+                }
+            }
             Some(Signal::StopAdmissions) => {
                 engine.set_accepting(false);
+                if let Some(gk) = &gatekeeper {
+                    if let Err(e) = gk.set_admissions_enabled(false) {
+                        eprintln!("gatekeeper: {e}");
+                    }
+                }
                 eprintln!("engine: SIGUSR1: no longer accepting new admissions");
             }
             None => {}
@@ -92,6 +152,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     engine.set_accepting(false);
+    if let Some(gk) = gatekeeper {
+        if let Ok(stats) = gk.stats() {
+            eprintln!("gatekeeper: final: {:?}", stats.gatekeeper);
+        }
+        let _ = gk.shutdown();
+    }
     let final_stats = engine.shutdown();
     eprintln!("engine: final: {}", final_stats.summary());
     let latency = final_stats.latency();
