@@ -21,4 +21,5 @@ BUILD_PACKAGES=(libopus-dev pkg-config)
 # tshark: independent dissector for RTP/RTCP and H.225.0 RAS interop tests.
 # systemd: systemd-analyze verifies the service units in config/systemd/.
 # chromium: renders the SLO report (scripts/render-report.sh) in headless mode.
-TEST_PACKAGES=(tshark systemd chromium)
+# prometheus: promtool checks the metrics exposition and config/alerts.yml.
+TEST_PACKAGES=(tshark systemd chromium prometheus)

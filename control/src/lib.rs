@@ -18,9 +18,11 @@
 //!
 //! See docs/ras.md (protocol, decisions) and docs/security.md.
 
+pub mod audit;
 pub mod client;
 pub mod engine_api;
 pub mod gatekeeper;
+pub mod metrics;
 pub mod policy;
 pub mod ras;
 pub mod registry;

@@ -32,6 +32,7 @@ pub mod host;
 pub mod profile;
 pub mod sizing;
 mod sys;
+pub mod validate;
 
 pub use check::Item;
 pub use host::Host;

@@ -8,6 +8,7 @@ mod bench_cmd;
 mod demo;
 mod keys_cmd;
 mod run;
+mod validate;
 
 #[derive(Debug, Parser)]
 #[command(name = "engine", version, about = "Audio MCU and H.225.0 gatekeeper")]
@@ -47,11 +48,32 @@ enum Command {
         #[command(subcommand)]
         cmd: keys_cmd::RegistryCommand,
     },
+    /// Pre-flight before go-live: config, registry, ports, io_uring,
+    /// memlock, tuning summary; one line per check (exit 0 no FAIL, 2 a
+    /// FAIL, 3 usage error).
+    Validate(validate::ValidateArgs),
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCommand,
+    },
     /// Host tuning: shows, checks or applies a sysctl profile and checks the
     /// host against the shard layout (exit 0 PASS, 1 WARN, 2 FAIL, 3 error).
     Tune {
         #[command(subcommand)]
         cmd: tuning::TuneCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain of audit files or directories; says where a
+    /// record was edited, deleted, inserted or reordered (exit 0 intact,
+    /// 1 tampered, 2 unreadable).
+    Verify {
+        /// Audit JSONL files or directories holding them.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
     },
 }
 
@@ -83,7 +105,22 @@ fn main() -> ExitCode {
         }
         Command::SloReport { inputs, out } => slo_report(&inputs, &out),
         Command::Keygen(args) => keys_cmd::keygen(&args),
+        Command::Audit {
+            cmd: AuditCommand::Verify { paths },
+        } => {
+            let code = control::audit::verify_command(&paths, &mut std::io::stdout().lock());
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
         Command::Registry { cmd } => keys_cmd::registry(&cmd),
+        Command::Validate(args) => {
+            return match validate::run(&args) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("engine validate: {e:#}");
+                    ExitCode::from(3)
+                }
+            };
+        }
         Command::Tune { cmd } => {
             let result = tuning::run(&cmd, &mut std::io::stdout().lock());
             if let Err(e) = &result {

@@ -1,0 +1,266 @@
+//! The append-only writer: one open file per kind, rotated by the record's
+//! UTC day, hash chain continued from the newest existing file on open.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::record::{AuditRecord, LogKind, RECORD_BYTES_MAX};
+use super::{AuditError, Result, GENESIS_HASH};
+use crate::gatekeeper::UnixMillis;
+
+/// When appended records are forced to stable storage. Every policy writes
+/// each record with one `write(2)` before [`AuditWriter::append`] returns, so
+/// a killed process (`kill -9`) never loses a record; the policies differ
+/// only in what survives an OS crash or power loss. See docs/audit.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// `fdatasync` after every record: nothing acknowledged is lost.
+    EveryRecord,
+    /// `fdatasync` once `records_max` records are unsynced, or when a record
+    /// is `interval_ms` (record time) after the last sync: at most that many
+    /// records, or that much time, is lost on power failure.
+    Group {
+        /// Unsynced records that force a sync.
+        records_max: u32,
+        /// Record-time interval that forces a sync, milliseconds.
+        interval_ms: u64,
+    },
+    /// Never fsync: the OS writes back when it likes (typically within 30 s).
+    Os,
+}
+
+impl Default for FsyncPolicy {
+    /// Group commit: one sync per 256 records keeps syncs out of the ARQ
+    /// latency P99 (under 0.4 % of appends pay one) while bounding loss.
+    fn default() -> Self {
+        FsyncPolicy::Group {
+            records_max: 256,
+            interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Open {
+    name: String,
+    path: PathBuf,
+    file: File,
+}
+
+#[derive(Debug)]
+struct Chain {
+    prev_hash: String,
+    /// The newest file name written (or found at open). Records never go to
+    /// an older day file, even if the clock steps back, because verify
+    /// orders files by name.
+    newest: Option<String>,
+    open: Option<Open>,
+    unsynced: u32,
+    last_sync: UnixMillis,
+}
+
+/// Appends audit records. Not thread-safe by design: one owner (the
+/// gatekeeper shell) appends before it replies.
+#[derive(Debug)]
+pub struct AuditWriter {
+    root: PathBuf,
+    policy: FsyncPolicy,
+    chains: [Chain; 2],
+    line: String,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+    move |source| AuditError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl AuditWriter {
+    /// Opens (creating) the audit root and continues each kind's chain from
+    /// the last record of its newest file. A torn last line (a write cut by a
+    /// crash: no trailing newline) is truncated away: its reply was never
+    /// sent, because the record is written first.
+    pub fn open(root: impl Into<PathBuf>, policy: FsyncPolicy) -> Result<Self> {
+        let root = root.into();
+        let mut chains = LogKind::ALL.map(|_| Chain {
+            prev_hash: GENESIS_HASH.to_owned(),
+            newest: None,
+            open: None,
+            unsynced: 0,
+            last_sync: UnixMillis(0),
+        });
+        for kind in LogKind::ALL {
+            let dir = root.join(kind.dir());
+            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            if let Some(newest) = newest_file(&dir, kind)? {
+                let chain = &mut chains[kind as usize];
+                if let Some(hash) = last_content_hash(&newest)? {
+                    chain.prev_hash = hash;
+                }
+                chain.newest = newest.file_name().map(|n| n.to_string_lossy().into_owned());
+            }
+        }
+        Ok(Self {
+            root,
+            policy,
+            chains,
+            line: String::with_capacity(RECORD_BYTES_MAX),
+        })
+    }
+
+    /// The `content_hash` the next record of `kind` will chain to.
+    #[must_use]
+    pub fn head(&self, kind: LogKind) -> &str {
+        &self.chains[kind as usize].prev_hash
+    }
+
+    /// Appends one record with one `write(2)`, syncing per the policy.
+    /// Returns only when the record is in the file (and on disk if the policy
+    /// says so): call it before sending the reply the record describes.
+    pub fn append(&mut self, record: &AuditRecord) -> Result<()> {
+        let chain = &mut self.chains[record.kind as usize];
+        record.write_body(&chain.prev_hash, &mut self.line);
+        self.line.push('}');
+        let content_hash = hex(&Sha256::digest(self.line.as_bytes()));
+        self.line.pop();
+        self.line.push_str(", \"content_hash\": \"");
+        self.line.push_str(&content_hash);
+        self.line.push_str("\"}\n");
+        if self.line.len() > RECORD_BYTES_MAX {
+            return Err(AuditError::TooLarge(self.line.len()));
+        }
+
+        let mut name = record.kind.file_name(record.at);
+        if let Some(newest) = &chain.newest {
+            if name < *newest {
+                name.clone_from(newest);
+            }
+        }
+        if chain.open.as_ref().is_none_or(|o| o.name != name) {
+            if let Some(old) = chain.open.take() {
+                old.file.sync_data().map_err(io_err(&old.path))?;
+            }
+            let path = self.root.join(record.kind.dir()).join(&name);
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(io_err(&path))?;
+            chain.newest = Some(name.clone());
+            chain.open = Some(Open { name, path, file });
+        }
+        let open = chain.open.as_mut().expect("opened above");
+        open.file
+            .write_all(self.line.as_bytes())
+            .map_err(io_err(&open.path))?;
+        chain.prev_hash = content_hash;
+        chain.unsynced += 1;
+        let sync = match self.policy {
+            FsyncPolicy::EveryRecord => true,
+            FsyncPolicy::Group {
+                records_max,
+                interval_ms,
+            } => {
+                chain.unsynced >= records_max
+                    || record.at.0.saturating_sub(chain.last_sync.0) >= interval_ms
+            }
+            FsyncPolicy::Os => false,
+        };
+        if sync {
+            open.file.sync_data().map_err(io_err(&open.path))?;
+            chain.unsynced = 0;
+            chain.last_sync = record.at;
+        }
+        Ok(())
+    }
+
+    /// Syncs every open file now (call from the shell's timer under the group
+    /// policy, and at shutdown).
+    pub fn sync(&mut self) -> Result<()> {
+        for chain in &mut self.chains {
+            if let Some(open) = &chain.open {
+                if chain.unsynced > 0 {
+                    open.file.sync_data().map_err(io_err(&open.path))?;
+                    chain.unsynced = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AuditWriter {
+    fn drop(&mut self) {
+        if !matches!(self.policy, FsyncPolicy::Os) {
+            let _ = self.sync();
+        }
+    }
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// The file of `kind` with the greatest date in `dir`.
+fn newest_file(dir: &Path, kind: LogKind) -> Result<Option<PathBuf>> {
+    let mut newest: Option<(String, PathBuf)> = None;
+    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_day_file = name
+            .strip_prefix(kind.file_prefix())
+            .and_then(|rest| rest.strip_suffix(".jsonl"))
+            .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()));
+        if is_day_file && newest.as_ref().is_none_or(|(n, _)| name > *n) {
+            newest = Some((name, entry.path()));
+        }
+    }
+    Ok(newest.map(|(_, p)| p))
+}
+
+/// The `content_hash` of the last complete line of `path`, truncating a torn
+/// tail first. `None` for an empty file.
+fn last_content_hash(path: &Path) -> Result<Option<String>> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    let len = file.metadata().map_err(io_err(path))?.len();
+    // The last complete line plus a torn one fit in two records.
+    let window = len.min(2 * RECORD_BYTES_MAX as u64);
+    file.seek(SeekFrom::Start(len - window))
+        .map_err(io_err(path))?;
+    let mut tail = Vec::with_capacity(window as usize);
+    file.read_to_end(&mut tail).map_err(io_err(path))?;
+    let complete = match tail.iter().rposition(|&b| b == b'\n') {
+        Some(i) => i + 1,
+        None if len > window => return Err(AuditError::BadTail { path: path.into() }),
+        None => 0,
+    };
+    if complete < tail.len() {
+        file.set_len(len - window + complete as u64)
+            .map_err(io_err(path))?;
+        file.sync_data().map_err(io_err(path))?;
+        tail.truncate(complete);
+    }
+    if tail.is_empty() {
+        return Ok(None);
+    }
+    tail.pop();
+    let start = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let last = std::str::from_utf8(&tail[start..]).ok();
+    match last.and_then(super::verify::split_line) {
+        Some(parts) => Ok(Some(parts.content_hash.to_owned())),
+        None => Err(AuditError::BadTail { path: path.into() }),
+    }
+}

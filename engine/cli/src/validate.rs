@@ -1,0 +1,46 @@
+//! `engine validate --config FILE [--registry FILE] [--profile P]
+//! [--ras-listen ADDR]`: the pre-flight before go-live, taking the same
+//! `--config`, `--registry` and `--ras-listen` as `engine run`.
+//!
+//! The checks live in `tuning::validate` (so they are tested as a library);
+//! this prints their report. Exit status: 0 no FAIL, 2 a FAIL; a usage error
+//! (unknown profile) is returned as `Err` and exits 3.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Arguments of `engine validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Engine configuration (TOML), loaded as `engine run` loads it.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Guardian registry (YAML) of the gatekeeper on this host.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Tuning profile to summarise `engine tune check` for: low-latency,
+    /// balanced or throughput.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Address the gatekeeper will receive RAS on (`engine run
+    /// --ras-listen`); checked to be free. Default with --registry:
+    /// 0.0.0.0:1719; without either, the RAS check is skipped.
+    #[arg(long, value_name = "ADDR")]
+    pub ras_listen: Option<SocketAddr>,
+}
+
+/// Runs every check, prints one line per check and the total, and returns
+/// the exit code (0 or 2).
+pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
+    let options = tuning::validate::Options {
+        config: args.config.clone(),
+        registry: args.registry.clone(),
+        profile: args.profile.clone(),
+        ras_listen: args.ras_listen,
+    };
+    let report = tuning::validate::validate(&options, &tuning::Host::real())?;
+    report.write_to(&mut std::io::stdout().lock())?;
+    Ok(report.exit_code())
+}
