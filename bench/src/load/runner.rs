@@ -16,6 +16,8 @@ use crate::impair::Fate;
 
 /// One frame interval.
 pub const FRAME: Duration = Duration::from_millis(20);
+/// Send slots per frame the guardians are spread over.
+const PHASES: usize = 4;
 
 /// A packet the impairment holds back.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,33 +82,53 @@ pub fn run_loop(
                 g.rx = super::rx::RxStats::new(g.codec.clock_rate_hz());
             }
         }
-        for (i, g) in guardians.iter_mut().enumerate() {
-            let Some(to) = g.engine_addr else { continue };
-            let talking = g.is_talking(k, room_size, talkers);
-            let (len, is_marker) = match g.packet(k, talking, &mut packet) {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
-            if is_marker && k >= warmup_ticks {
-                outcome.markers.push(MarkerSent {
-                    room: g.room,
-                    guardian: g.index,
-                    mouth: epoch.elapsed().saturating_sub(FRAME),
-                });
+        // Real terminals' 20 ms clocks are not in phase with each other or
+        // with the engine's tick: spread the guardians over PHASES send
+        // slots per frame so the wait for the next tick is measured over
+        // the whole frame, not at one lucky or unlucky phase.
+        for phase in 0..PHASES {
+            if phase > 0 {
+                receive_until(
+                    guardians,
+                    &mut fds,
+                    &mut delayed,
+                    epoch,
+                    tick_at + FRAME * phase as u32 / PHASES as u32,
+                    &mut pcm,
+                    &mut outcome,
+                )?;
             }
-            g.sent += 1;
-            match g.fate() {
-                Fate::Drop => {}
-                Fate::Deliver(d) if d.is_zero() => {
-                    if g.socket.send_to(&packet[..len], to).is_err() {
-                        outcome.send_errors += 1;
-                    }
+            for (i, g) in guardians.iter_mut().enumerate() {
+                if i % PHASES != phase {
+                    continue;
                 }
-                Fate::Deliver(d) => delayed.push(Reverse(Delayed {
-                    release: epoch.elapsed() + d,
-                    guardian: i,
-                    bytes: packet[..len].to_vec(),
-                })),
+                let Some(to) = g.engine_addr else { continue };
+                let talking = g.is_talking(k, room_size, talkers);
+                let (len, is_marker) = match g.packet(k, talking, &mut packet) {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                };
+                if is_marker && k >= warmup_ticks {
+                    outcome.markers.push(MarkerSent {
+                        room: g.room,
+                        guardian: g.index,
+                        mouth: epoch.elapsed().saturating_sub(FRAME),
+                    });
+                }
+                g.sent += 1;
+                match g.fate() {
+                    Fate::Drop => {}
+                    Fate::Deliver(d) if d.is_zero() => {
+                        if g.socket.send_to(&packet[..len], to).is_err() {
+                            outcome.send_errors += 1;
+                        }
+                    }
+                    Fate::Deliver(d) => delayed.push(Reverse(Delayed {
+                        release: epoch.elapsed() + d,
+                        guardian: i,
+                        bytes: packet[..len].to_vec(),
+                    })),
+                }
             }
         }
         if (k + 1) % 50 == 0 {
