@@ -158,11 +158,22 @@ fn arq_to_acf(c: &mut Criterion) {
     });
 }
 
+/// Admissions per report: 20,000 under `cargo bench`; a few hundred when
+/// `cargo test --all-targets` runs the benchmark once as a smoke test (debug
+/// builds verify signatures ~100× slower).
+fn report_size() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        20_000
+    } else {
+        320
+    }
+}
+
 /// P50/P99 of ARQ→ACF and single-core throughput, printed once.
 #[allow(clippy::disallowed_methods)]
 fn latency_report(_: &mut Criterion) {
     let mut b = Bench::new();
-    let n = 20_000;
+    let n = report_size();
     let arqs: Vec<Vec<u8>> = (0..n).map(|_| b.next_arq()).collect();
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
@@ -189,7 +200,7 @@ fn latency_report(_: &mut Criterion) {
 fn batch_report(_: &mut Criterion) {
     const BATCH: usize = 16;
     let mut b = Bench::new();
-    let n = 20_000;
+    let n = report_size();
     let arqs: Vec<Vec<u8>> = (0..n).map(|_| b.next_arq()).collect();
     let from = b.from;
     let start = Instant::now();
