@@ -215,7 +215,7 @@ pub fn run(
         if let Some(ear) = &g.ear {
             recordings.push((
                 format!("room{}_guardian{}_heard", g.room, g.index),
-                ear.recording.aligned(epoch_offset()),
+                ear.recording.aligned(Duration::ZERO),
             ));
         }
     }
@@ -228,9 +228,4 @@ pub fn run(
         measured,
         recordings,
     })
-}
-
-/// Recordings start at the run's epoch.
-fn epoch_offset() -> Duration {
-    Duration::ZERO
 }

@@ -7,7 +7,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use media_core::codec::{self, AnyDecoder, CodecConfig, Decoder as _, Frame, FRAME_SAMPLES};
+use media_core::codec::{self, AnyDecoder, CodecConfig, Decoder as _, Frame};
 use media_core::mixer::ParticipantId;
 use media_core::rtp::{self, AudioLevel, ExtensionForm, RtpHeaderFields, RtpPacket};
 
@@ -212,10 +212,4 @@ impl LoadGuardian {
             ear.recording.push(arrival, pcm);
         }
     }
-}
-
-/// Samples of silence to align a recording that started late.
-pub fn silence(duration: Duration) -> impl Iterator<Item = i16> {
-    let n = (duration.as_secs_f64() * f64::from(media_core::codec::SAMPLE_RATE_HZ)) as usize;
-    std::iter::repeat_n(0, n - n % FRAME_SAMPLES)
 }

@@ -181,8 +181,22 @@ fn call_id(guardian: usize) -> [u8; 16] {
     id
 }
 
-fn name(m: &RasMessage) -> &'static str {
-    m.name()
+/// Sends one request and checks the reply is the confirm `expected` names.
+fn step(
+    socket: &UdpSocket,
+    gatekeeper: SocketAddr,
+    client: &mut GuardianClient,
+    request: &[u8],
+    label: &str,
+    confirmed: fn(&RasMessage) -> bool,
+) -> Result<Duration, String> {
+    let (reply, time) = exchange(socket, gatekeeper, request)?;
+    let reply = client.absorb(&reply).map_err(|e| e.to_string())?;
+    if confirmed(&reply) {
+        Ok(time)
+    } else {
+        Err(format!("{label} answered with {}", reply.name()))
+    }
 }
 
 impl Admit for RasAdmitter<'_> {
@@ -194,20 +208,15 @@ impl Admit for RasAdmitter<'_> {
             .get_mut(guardian.index)
             .ok_or("no identity for this guardian")?;
 
+        let gk = self.gatekeeper;
         let grq = client.grq(ras).map_err(|e| e.to_string())?;
-        let (reply, grq_time) = exchange(&socket, self.gatekeeper, &grq)?;
-        match client.absorb(&reply).map_err(|e| e.to_string())? {
-            RasMessage::GatekeeperConfirm(_) => {}
-            other => return Err(format!("GRQ answered with {}", name(&other))),
-        }
-
+        let grq_time = step(&socket, gk, client, &grq, "GRQ", |m| {
+            matches!(m, RasMessage::GatekeeperConfirm(_))
+        })?;
         let rrq = client.rrq(now_s(), ras, 600).map_err(|e| e.to_string())?;
-        let (reply, rrq_time) = exchange(&socket, self.gatekeeper, &rrq)?;
-        match client.absorb(&reply).map_err(|e| e.to_string())? {
-            RasMessage::RegistrationConfirm(_) => {}
-            other => return Err(format!("RRQ answered with {}", name(&other))),
-        }
-
+        let rrq_time = step(&socket, gk, client, &rrq, "RRQ", |m| {
+            matches!(m, RasMessage::RegistrationConfirm(_))
+        })?;
         let arq = client
             .arq(
                 now_s(),
@@ -216,11 +225,9 @@ impl Admit for RasAdmitter<'_> {
                 ARQ_BANDWIDTH_UNITS,
             )
             .map_err(|e| e.to_string())?;
-        let (reply, arq_time) = exchange(&socket, self.gatekeeper, &arq)?;
-        match client.absorb(&reply).map_err(|e| e.to_string())? {
-            RasMessage::AdmissionConfirm(_) => {}
-            other => return Err(format!("ARQ answered with {}", name(&other))),
-        }
+        let arq_time = step(&socket, gk, client, &arq, "ARQ", |m| {
+            matches!(m, RasMessage::AdmissionConfirm(_))
+        })?;
         self.sockets.push(socket);
 
         let engine_rtp = self.media.provision(guardian, rtp)?;
