@@ -96,6 +96,7 @@ impl<E: EngineApi> Gatekeeper<E> {
                 grq.request_seq_num,
                 &self.config.gatekeeper_id,
                 TransportAddress::from_socket(self.config.ras_address),
+                &self.config.alternate_gatekeepers,
             ),
         };
         self.send(from, &reply);
@@ -223,7 +224,8 @@ impl<E: EngineApi> Gatekeeper<E> {
                 Some(r) if r.terminal_id == terminal_id && r.from == from => {
                     r.expires = now.plus_secs(u64::from(ttl_s));
                     let e = endpoint_id.unwrap_or_default();
-                    replies::rcf(seq, &gk, csa, &e, ttl_s)
+                    self.state.journal.registration(&e);
+                    replies::rcf(seq, &gk, csa, &e, ttl_s, &self.config.alternate_gatekeepers)
                 }
                 _ => {
                     self.gate(
@@ -307,6 +309,7 @@ impl<E: EngineApi> Gatekeeper<E> {
         self.state
             .by_terminal
             .insert(terminal_id.to_owned(), endpoint_id.clone());
+        self.state.journal.registration(&endpoint_id);
         let aliases = rrq
             .terminal_alias
             .iter()
@@ -320,7 +323,14 @@ impl<E: EngineApi> Gatekeeper<E> {
             from,
             ttl_s,
         }));
-        replies::rcf(seq, &gk, csa, &endpoint_id, ttl_s)
+        replies::rcf(
+            seq,
+            &gk,
+            csa,
+            &endpoint_id,
+            ttl_s,
+            &self.config.alternate_gatekeepers,
+        )
     }
 
     fn on_urq(
@@ -366,6 +376,7 @@ impl<E: EngineApi> Gatekeeper<E> {
         }
         let registration = self.state.registrations.remove(endpoint_id)?;
         self.state.by_terminal.remove(&registration.terminal_id);
+        self.state.journal.registration(endpoint_id);
         self.emit(Output::Event(Event::Unregistered {
             terminal_id: registration.terminal_id.clone(),
             reason,

@@ -11,6 +11,7 @@
 mod auth;
 mod calls;
 mod handlers;
+pub mod replicate;
 mod replies;
 mod state;
 
@@ -81,6 +82,26 @@ pub struct Config {
     /// First `requestSeqNum` of gatekeeper-initiated requests (seed it from
     /// outside, e.g. randomly, so restarts do not repeat numbers).
     pub request_seq_num_seed: u16,
+    /// Changes kept for a standby that falls behind; further behind, it gets
+    /// a snapshot. 0 turns the journal off (snapshots only).
+    pub replication_journal_max: usize,
+    /// Alternate gatekeepers advertised in GCF and RCF (`alternateGatekeeper`),
+    /// e.g. the HA peer's own RAS address. Empty: the field is left out.
+    pub alternate_gatekeepers: Vec<AlternateGatekeeper>,
+}
+
+/// One `AlternateGK` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternateGatekeeper {
+    /// Its RAS address.
+    pub ras_address: SocketAddr,
+    /// Its gatekeeperIdentifier (the same as ours for an HA pair).
+    pub gatekeeper_id: Option<String>,
+    /// Whether a terminal must register again there (false for an HA pair:
+    /// the registration is replicated).
+    pub need_to_register: bool,
+    /// 0 is the most preferred (0..=127).
+    pub priority: u8,
 }
 
 impl Default for Config {
@@ -102,6 +123,8 @@ impl Default for Config {
             retransmit_cache_s: 60,
             outputs_max: 65_536,
             request_seq_num_seed: 1,
+            replication_journal_max: 8192,
+            alternate_gatekeepers: Vec::new(),
         }
     }
 }
@@ -238,13 +261,17 @@ impl<E: EngineApi> Gatekeeper<E> {
         let cache =
             auth::RetransmitCache::new(config.retransmit_cache_max, config.retransmit_cache_s);
         let next_seq_num = config.request_seq_num_seed.max(1);
+        let journal = replicate::Journal::new(config.replication_journal_max);
         Self {
             config,
             registry,
             engine,
             replay,
             cache,
-            state: state::State::default(),
+            state: state::State {
+                journal,
+                ..state::State::default()
+            },
             outputs: VecDeque::new(),
             counters: Counters::default(),
             admissions_enabled: true,

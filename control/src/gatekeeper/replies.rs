@@ -130,11 +130,34 @@ pub(super) fn reject_for(kind: u8, seq: u16, refusal: Refusal) -> Option<RasMess
     })
 }
 
-pub(super) fn gcf(seq: u16, gk_id: &str, ras: TransportAddress) -> RasMessage {
+/// `alternateGatekeeper` for GCF/RCF; `None` (left out) when none is set.
+fn alternate_gks(alternates: &[super::AlternateGatekeeper]) -> Option<Vec<AlternateGk>> {
+    (!alternates.is_empty()).then(|| {
+        alternates
+            .iter()
+            .map(|a| {
+                AlternateGk::new(
+                    TransportAddress::from_socket(a.ras_address),
+                    a.gatekeeper_id.as_deref().map(bmp),
+                    a.need_to_register,
+                    a.priority,
+                )
+            })
+            .collect()
+    })
+}
+
+pub(super) fn gcf(
+    seq: u16,
+    gk_id: &str,
+    ras: TransportAddress,
+    alternates: &[super::AlternateGatekeeper],
+) -> RasMessage {
     RasMessage::GatekeeperConfirm(GatekeeperConfirm {
         request_seq_num: seq,
         gatekeeper_identifier: Some(bmp(gk_id)),
         ras_address: ras,
+        alternate_gatekeeper: alternate_gks(alternates),
         ..GatekeeperConfirm::default()
     })
 }
@@ -154,12 +177,14 @@ pub(super) fn rcf(
     call_signal: TransportAddress,
     endpoint_id: &str,
     ttl_s: u32,
+    alternates: &[super::AlternateGatekeeper],
 ) -> RasMessage {
     RasMessage::RegistrationConfirm(RegistrationConfirm {
         request_seq_num: seq,
         call_signal_address: vec![call_signal],
         gatekeeper_identifier: Some(bmp(gk_id)),
         endpoint_identifier: bmp(endpoint_id),
+        alternate_gatekeeper: alternate_gks(alternates),
         time_to_live: Some(ttl_s),
         will_respond_to_irr: Some(false),
         maintain_connection: Some(false),

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use super::replicate::Journal;
 use super::UnixMillis;
 use crate::engine_api::RoomId;
 
@@ -55,6 +56,8 @@ pub(super) struct State {
     /// terminal_id → RAS units in use.
     pub usage: HashMap<String, u64>,
     pub next_endpoint: u64,
+    /// Numbered changes for a standby (see `replicate`).
+    pub journal: Journal,
 }
 
 impl State {
@@ -81,6 +84,7 @@ impl State {
                 members: HashMap::new(),
             });
         *conf.members.entry(call.terminal_id.clone()).or_default() += 1;
+        self.journal.call(&key);
         self.calls.insert(key, call);
     }
 
@@ -89,11 +93,13 @@ impl State {
             let usage = self.usage.entry(call.terminal_id.clone()).or_default();
             *usage = usage.saturating_sub(u64::from(call.units)) + u64::from(units);
             call.units = units;
+            self.journal.call(key);
         }
     }
 
     pub fn remove_call(&mut self, key: &CallKey) -> Option<Call> {
         let call = self.calls.remove(key)?;
+        self.journal.call(key);
         if let Some(usage) = self.usage.get_mut(&call.terminal_id) {
             *usage = usage.saturating_sub(u64::from(call.units));
             if *usage == 0 {

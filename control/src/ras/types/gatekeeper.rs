@@ -32,6 +32,37 @@ impl Default for GatekeeperRejectReason {
     }
 }
 
+/// `AlternateGK`: another gatekeeper a terminal may use (GCF, RCF).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(automatic_tags)]
+#[non_exhaustive]
+pub struct AlternateGk {
+    pub ras_address: TransportAddress,
+    #[rasn(size("1..=128"))]
+    pub gatekeeper_identifier: Option<BmpString>,
+    pub need_to_register: bool,
+    #[rasn(value("0..=127"))]
+    pub priority: u8,
+}
+
+impl AlternateGk {
+    /// An entry; `priority` is clamped to 0..=127.
+    #[must_use]
+    pub fn new(
+        ras_address: TransportAddress,
+        gatekeeper_identifier: Option<BmpString>,
+        need_to_register: bool,
+        priority: u8,
+    ) -> Self {
+        Self {
+            ras_address,
+            gatekeeper_identifier,
+            need_to_register,
+            priority: priority.min(127),
+        }
+    }
+}
+
 /// `GatekeeperRequest` (GRQ).
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
 #[rasn(automatic_tags)]
@@ -86,7 +117,7 @@ pub struct GatekeeperConfirm {
     pub gatekeeper_identifier: Option<BmpString>,
     pub ras_address: TransportAddress,
     #[rasn(extension_addition)]
-    pub alternate_gatekeeper: Option<Opaque>,
+    pub alternate_gatekeeper: Option<SequenceOf<AlternateGk>>,
     #[rasn(extension_addition)]
     pub authentication_mode: Option<Opaque>,
     #[rasn(extension_addition)]

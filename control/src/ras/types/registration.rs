@@ -5,8 +5,9 @@
 use rasn::prelude::*;
 
 use super::{
-    AliasAddress, ClearToken, CryptoH323Token, EndpointType, Icv, NonStandardParameter, Opaque,
-    ProtocolIdentifier, SecurityErrors, SecurityErrors2, TransportAddress, VendorIdentifier,
+    AliasAddress, AlternateGk, ClearToken, CryptoH323Token, EndpointType, Icv,
+    NonStandardParameter, Opaque, ProtocolIdentifier, SecurityErrors, SecurityErrors2,
+    TransportAddress, VendorIdentifier,
 };
 
 /// `RegistrationRejectReason`.
@@ -180,7 +181,7 @@ pub struct RegistrationConfirm {
     #[rasn(size("1..=128"))]
     pub endpoint_identifier: BmpString,
     #[rasn(extension_addition)]
-    pub alternate_gatekeeper: Option<Opaque>,
+    pub alternate_gatekeeper: Option<SequenceOf<AlternateGk>>,
     #[rasn(extension_addition, value("1..=4294967295"))]
     pub time_to_live: Option<u32>,
     #[rasn(extension_addition)]
