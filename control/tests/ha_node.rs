@@ -220,7 +220,7 @@ impl Sim {
             .filter(|&i| self.role(i) == Some(Role::Primary))
             .collect();
         assert!(
-            p.len() <= 1 || self.link[0][1] == false,
+            p.len() <= 1 || !self.link[0][1],
             "two primaries while connected"
         );
         p.first().copied()
