@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use super::node::{Action, ClaimResult, HaEvent, Node, NodeConfig, NodeOutput};
 use super::replica::{self, Update};
 use super::wire::{self, Message, DATAGRAM_BYTES_MAX};
-use super::{Millis, NodeId, Position};
+use super::{Millis, NodeId, Position, Role};
 use crate::engine_api::EngineApi;
 use crate::gatekeeper::{Gatekeeper, UnixMillis};
 
@@ -101,8 +101,8 @@ pub struct LinkCounters {
 struct Shared {
     /// This node's replication position, for its heartbeats.
     local_position: Mutex<Option<Position>>,
-    /// The peer's last heartbeat position and a count of heartbeats.
-    peer_position: Mutex<(u64, Option<Position>)>,
+    /// A count of the peer's heartbeats, its last role and position.
+    peer_position: Mutex<(u64, Option<Role>, Option<Position>)>,
     stop: AtomicBool,
     counters: LinkCounters,
 }
@@ -149,7 +149,15 @@ pub fn spawn_peer_link(config: LinkConfig) -> Result<LinkHandle, LinkError> {
     let shared = Arc::new(Shared::default());
     let thread_shared = Arc::clone(&shared);
     let peer = config.peer;
-    let node_config = config.node.clone();
+    let mut node_config = config.node.clone();
+    if node_config.incarnation == 0 {
+        // This run's start time tells the peer a restart from a replay.
+        #[allow(clippy::disallowed_methods)]
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        node_config.incarnation = started;
+    }
     let thread = std::thread::Builder::new()
         .name(format!("ha-link-{}", config.node.node_id.0))
         .spawn(move || {
@@ -232,8 +240,10 @@ fn run(
         let bytes = &buf[..n];
         match wire::decode(&key, bytes) {
             Ok(Message::Heartbeat(hb)) => {
+                // Counted before the node's own checks; the sender only
+                // uses it to spot a standby that stopped advancing.
                 let mut p = lock(&shared.peer_position);
-                *p = (p.0 + 1, hb.position);
+                *p = (p.0 + 1, Some(hb.role), hb.position);
             }
             Ok(Message::Replication { json, .. }) => {
                 let queued = serde_json::from_slice::<Update>(json)
@@ -273,6 +283,7 @@ impl LinkHandle {
             LinkOutput::Action(Action::Demote { .. }) => {
                 self.primary = false;
                 self.receiver.reset();
+                while self.updates.try_recv().is_ok() {}
                 *lock(&self.shared.local_position) = None;
             }
             _ => {}
@@ -301,10 +312,17 @@ impl LinkHandle {
             gk.begin_replication_stream(epoch);
         }
         let position = if self.primary {
-            let (beats, peer) = *lock(&self.shared.peer_position);
+            // Updates queued before the promotion are of no use now.
+            while self.updates.try_recv().is_ok() {}
+            let (beats, role, peer) = *lock(&self.shared.peer_position);
             if beats != self.peer_beats_seen {
                 self.peer_beats_seen = beats;
-                self.sender.on_peer_position(peer);
+                if role == Some(Role::Standby) {
+                    self.sender.on_peer_position(peer);
+                } else {
+                    // Only a standby follows the stream.
+                    self.sender.reset();
+                }
             }
             for u in self.sender.poll(gk, now) {
                 let Ok(json) = serde_json::to_vec(&u) else {

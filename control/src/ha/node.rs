@@ -40,6 +40,9 @@ pub struct NodeConfig {
     pub preempt: bool,
     /// Shared HMAC-SHA-256 key of the pair.
     pub key: Vec<u8>,
+    /// This run of the process, e.g. its start time in UNIX ms: must grow
+    /// across restarts so the peer can tell a restart from a replay.
+    pub incarnation: u64,
 }
 
 impl Default for NodeConfig {
@@ -53,6 +56,7 @@ impl Default for NodeConfig {
             preferred: false,
             preempt: false,
             key: Vec::new(),
+            incarnation: 0,
         }
     }
 }
@@ -178,7 +182,7 @@ pub struct NodeCounters {
     pub heartbeats_received: u64,
     /// Datagrams dropped: bad tag, version or format.
     pub rejected: u64,
-    /// Heartbeats older than one already seen.
+    /// Heartbeats not newer than one already seen (reordered or replayed).
     pub reordered: u64,
     /// Outputs dropped because the queue was full.
     pub outputs_dropped: u64,
@@ -466,10 +470,10 @@ impl Node {
             return;
         }
         if let Some(p) = self.peer {
-            // A restarted peer's clock starts again: accept older times
-            // after a silence.
-            let restarted = now.since(p.heard) >= self.config.dead_ms();
-            if hb.sent_ms <= p.hb.sent_ms && !restarted {
+            // Strictly newer than the last one, or from a later run of the
+            // peer: a captured heartbeat replayed after the primary died
+            // must not hold off the failover.
+            if (hb.incarnation, hb.sent_ms) <= (p.hb.incarnation, p.hb.sent_ms) {
                 self.counters.reordered += 1;
                 return;
             }
@@ -530,6 +534,7 @@ impl Node {
             position: self.position,
             handover_request,
             handover_grant: self.granting_handover,
+            incarnation: self.config.incarnation,
             sent_ms: now.0,
         };
         self.counters.heartbeats_sent += 1;

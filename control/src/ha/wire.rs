@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! "IFHA" | version u8 = 1 | kind u8 | body … | tag [32]
-//! heartbeat body (36 octets): node u8 | role u8 | flags u8 | 0 u8 |
-//!     epoch u64 | position epoch u64 | position seq u64 | sent_ms u64
+//! heartbeat body (44 octets): node u8 | role u8 | flags u8 | 0 u8 |
+//!     epoch u64 | position epoch u64 | position seq u64 | incarnation u64 |
+//!     sent_ms u64
 //! replication body: node u8 | JSON of a `replicate::Update`
 //! ```
 //! Integers are big-endian. A datagram that fails any check is dropped and
@@ -19,7 +20,7 @@ pub const VERSION: u8 = 1;
 const KIND_HEARTBEAT: u8 = 1;
 const KIND_REPLICATION: u8 = 2;
 const HEADER_BYTES: usize = 6;
-const HEARTBEAT_BODY_BYTES: usize = 36;
+const HEARTBEAT_BODY_BYTES: usize = 44;
 /// Largest datagram the link sends or accepts.
 pub const DATAGRAM_BYTES_MAX: usize = 60_000;
 
@@ -42,7 +43,11 @@ pub struct Heartbeat {
     pub handover_request: bool,
     /// The primary has stopped mutating and yields to the requester.
     pub handover_grant: bool,
-    /// The sender's clock, milliseconds: drops reordered heartbeats.
+    /// Which run of the sender process (its start time, UNIX ms): a
+    /// restarted peer has a higher one.
+    pub incarnation: u64,
+    /// The sender's clock, milliseconds: with `incarnation`, drops reordered
+    /// and replayed heartbeats.
     pub sent_ms: u64,
 }
 
@@ -107,6 +112,7 @@ pub fn heartbeat(key: &[u8], hb: &Heartbeat) -> Vec<u8> {
     let p = hb.position.unwrap_or_default();
     b.extend_from_slice(&p.epoch.0.to_be_bytes());
     b.extend_from_slice(&p.seq.to_be_bytes());
+    b.extend_from_slice(&hb.incarnation.to_be_bytes());
     b.extend_from_slice(&hb.sent_ms.to_be_bytes());
     seal(key, b)
 }
@@ -157,7 +163,8 @@ pub fn decode<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Message<'a>, WireError>
                 position,
                 handover_request: flags & FLAG_HANDOVER_REQUEST != 0,
                 handover_grant: flags & FLAG_HANDOVER_GRANT != 0,
-                sent_ms: u64_at(body, 28),
+                incarnation: u64_at(body, 28),
+                sent_ms: u64_at(body, 36),
             }))
         }
         KIND_REPLICATION => Ok(Message::Replication {
@@ -184,10 +191,11 @@ mod tests {
             }),
             handover_request: false,
             handover_grant: true,
+            incarnation: 1_700_000_000_000,
             sent_ms: 123_456,
         };
         let bytes = heartbeat(b"key", &hb);
-        assert_eq!(bytes.len(), 6 + 36 + 32);
+        assert_eq!(bytes.len(), 6 + 44 + 32);
         assert_eq!(decode(b"key", &bytes), Ok(Message::Heartbeat(hb)));
         assert_eq!(decode(b"other", &bytes), Err(WireError::BadTag));
         let mut bad = bytes.clone();
