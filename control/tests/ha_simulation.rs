@@ -135,10 +135,8 @@ impl World {
             }
             while let Some(o) = n.poll_output() {
                 match o {
-                    NodeOutput::Transmit(b) => {
-                        if self.link[i][1 - i] {
-                            self.in_flight.push((self.now + 1, 1 - i, b));
-                        }
+                    NodeOutput::Transmit(b) if self.link[i][1 - i] => {
+                        self.in_flight.push((self.now + 1, 1 - i, b));
                     }
                     NodeOutput::Action(Action::Claim { epoch }) => {
                         let r = if epoch >= self.engine {
@@ -194,10 +192,8 @@ impl World {
         let i = (rng.next() % 2) as usize;
         match rng.next() % 5 {
             0 => self.nodes[i] = None,
-            1 => {
-                if self.nodes[i].is_none() && self.paused[i].is_none() {
-                    self.nodes[i] = Some(Node::new(self.configs[i].clone(), Millis(self.now)));
-                }
+            1 if self.nodes[i].is_none() && self.paused[i].is_none() => {
+                self.nodes[i] = Some(Node::new(self.configs[i].clone(), Millis(self.now)));
             }
             2 => {
                 if let Some(n) = self.nodes[i].take() {
