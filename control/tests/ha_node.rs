@@ -57,6 +57,8 @@ struct Sim {
     actions: Vec<(u64, usize, Action)>,
     /// Replication position each node reports (caught up when equal).
     positions: [Option<Position>; 2],
+    /// Whether each node's claims reach the engine.
+    reaches_engine: [bool; 2],
 }
 
 impl Sim {
@@ -75,6 +77,7 @@ impl Sim {
             events: Vec::new(),
             actions: Vec::new(),
             positions: [None; 2],
+            reaches_engine: [true; 2],
         }
     }
 
@@ -177,7 +180,7 @@ impl Sim {
                         }
                     }
                     NodeOutput::Action(a) => {
-                        if let Action::Claim { epoch } = a {
+                        if let (Action::Claim { epoch }, true) = (a, self.reaches_engine[i]) {
                             let r = self.engine.claim(epoch);
                             self.claim_replies.push((self.now + 2, i, r));
                         }
@@ -526,4 +529,17 @@ fn replayed_heartbeats_do_not_hold_off_failover() {
         }
     }
     assert_eq!(n.counters().heartbeats_received, 2);
+}
+
+/// The node that outranks its peer cannot reach the engine (its claims are
+/// never answered): after a bounded patience the other node claims instead.
+#[test]
+fn peer_that_cannot_claim_does_not_block_forever() {
+    let mut s = Sim::new();
+    s.reaches_engine[0] = false;
+    let took = s.run_until(5000, |s| s.role(1) == Some(Role::Primary));
+    assert!(took < 3000, "{took} ms");
+    s.run(2000);
+    assert_eq!(s.primary(), Some(1));
+    assert_eq!(s.role(0), Some(Role::Standby));
 }

@@ -367,8 +367,16 @@ impl Node {
                 Role::Primary | Role::Candidate => false,
                 Role::Standby => {
                     // The peer does not say whether it is preferred; ties
-                    // between two non-preferred nodes go to the lower id.
-                    self.config.preferred || self.config.node_id < p.hb.node
+                    // between two non-preferred nodes go to the lower id. If
+                    // the outranking peer has not become primary for a long
+                    // while (its claims fail, e.g. it cannot reach an
+                    // engine), claim anyway.
+                    let patience = dead
+                        .saturating_mul(4)
+                        .saturating_add(self.config.claim_timeout_ms);
+                    self.config.preferred
+                        || self.config.node_id < p.hb.node
+                        || now.since(self.primary_heard) >= patience
                 }
             },
         }
@@ -480,11 +488,13 @@ impl Node {
         }
         self.counters.heartbeats_received += 1;
         self.peer = Some(Peer { hb, heard: now });
-        self.epoch_seen = self.epoch_seen.max(hb.epoch);
-        if hb.role == Role::Primary {
+        // A primary with an epoch older than one already seen is fenced and
+        // about to learn it: it does not count as a live primary.
+        if hb.role == Role::Primary && hb.epoch >= self.epoch_seen {
             self.primary_heard = now;
             self.primary_epoch = Some(hb.epoch);
         }
+        self.epoch_seen = self.epoch_seen.max(hb.epoch);
         match self.role {
             Role::Primary | Role::Candidate
                 if hb.role == Role::Primary && hb.epoch > self.epoch =>
