@@ -14,12 +14,14 @@
 //!   standby's position, push by the primary, snapshots in parts).
 //! - [`link`]: the IO shell — one thread, one UDP socket, bounded queues.
 //! - [`floating`]: the floating RAS address.
+//! - [`settings`]: the operator's `[ha]` section, checked.
 
 pub mod floating;
 pub mod hmac;
 pub mod link;
 pub mod node;
 pub mod replica;
+pub mod settings;
 pub mod wire;
 
 pub use link::{spawn_peer_link, LinkConfig, LinkError, LinkHandle};
