@@ -146,6 +146,8 @@ fn start(link: LinkConfig, floating: FloatingConfig, engine: Arc<Mutex<Epoch>>) 
                         gk.handle_datagram(unix_now(), from, &buf[..n]);
                     }
                     gk.handle_timeout(unix_now());
+                    // Replicate before replying (docs/ha.md).
+                    link.sync(&mut gk, unix_now());
                     loop {
                         match gk.poll_output() {
                             Output::Transmit(t) => {
@@ -156,9 +158,11 @@ fn start(link: LinkConfig, floating: FloatingConfig, engine: Arc<Mutex<Epoch>>) 
                         }
                     }
                 }
-                _ => std::thread::sleep(Duration::from_millis(5)),
+                _ => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    link.sync(&mut gk, unix_now());
+                }
             }
-            link.sync(&mut gk, unix_now());
             status2
                 .registrations
                 .store(gk.registrations(), Ordering::Relaxed);
