@@ -311,3 +311,83 @@ fn killed_primary_fails_over_to_the_standby_on_the_floating_address() {
     });
     assert!(engine.lock().expect("engine").term() >= 2);
 }
+
+/// Preempt over real UDP: the preferred node is killed, the other takes
+/// over; the preferred node restarts, catches up through a snapshot and
+/// takes the role back through a clean handover; the guardian's keep-alive
+/// is then answered by it on the same floating address.
+#[test]
+fn preferred_node_returns_and_takes_the_role_back() {
+    let key_bytes = b"loopback-ha-handover-key-0123456".to_vec();
+    let (a, b) = (free_port([127, 0, 0, 1]), free_port([127, 0, 0, 1]));
+    let float_ip = [
+        127,
+        0,
+        1,
+        2 + u8::try_from(std::process::id() % 200).expect("fits"),
+    ];
+    let float = FloatingConfig::loopback(free_port(float_ip));
+    let engine = Arc::new(Mutex::new(Epoch(0)));
+    let node = |id: u8| NodeConfig {
+        node_id: NodeId(id),
+        key: key_bytes.clone(),
+        preferred: id == 1,
+        preempt: id == 1,
+        ..NodeConfig::default()
+    };
+    let mut n1 = start(
+        LinkConfig::new(node(1), a, b),
+        float.clone(),
+        Arc::clone(&engine),
+    );
+    let n2 = start(
+        LinkConfig::new(node(2), b, a),
+        float.clone(),
+        Arc::clone(&engine),
+    );
+    wait_for("node 1 primary", Duration::from_secs(10), || {
+        n1.status.primary.load(Ordering::Relaxed)
+    });
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(Duration::from_millis(250)))
+        .expect("timeout");
+    let me = sock.local_addr().expect("addr");
+    let mut g = GuardianClient::new(&terminal(1), key(1), 1);
+    let rrq = g.rrq(now_s(), me, 300).expect("sign");
+    match exchange(&sock, float.address, || rrq.clone()) {
+        RasMessage::RegistrationConfirm(c) => {
+            g.set_endpoint_id(&control::ras::bmp_to_string(&c.endpoint_identifier));
+        }
+        r => panic!("{r:?}"),
+    }
+    n1.kill();
+    wait_for("node 2 primary", Duration::from_secs(10), || {
+        n2.status.primary.load(Ordering::Relaxed)
+    });
+    let n1 = start(
+        LinkConfig::new(node(1), a, b),
+        float.clone(),
+        Arc::clone(&engine),
+    );
+    let took = wait_for("handover to node 1", Duration::from_secs(20), || {
+        n1.status.primary.load(Ordering::Relaxed) && !n2.status.primary.load(Ordering::Relaxed)
+    });
+    println!("restart → handover complete in {} ms", took.as_millis());
+    assert_eq!(n1.status.registrations.load(Ordering::Relaxed), 1);
+    let r = exchange(&sock, float.address, || {
+        g.keep_alive(now_s(), 300).expect("sign")
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "keep-alive: {r:?}"
+    );
+    let events = n2.status.events.lock().expect("lock");
+    assert!(events.iter().any(|(_, e)| matches!(
+        e,
+        HaEvent::Demoted {
+            reason: "handover",
+            ..
+        }
+    )));
+    assert!(engine.lock().expect("engine").term() >= 3);
+}
