@@ -22,6 +22,7 @@ pub mod audit;
 pub mod client;
 pub mod engine_api;
 pub mod gatekeeper;
+pub mod media_link;
 pub mod metrics;
 pub mod policy;
 pub mod ras;
