@@ -264,7 +264,15 @@ pub struct EngineSnapshot {
     pub timed_out: u64,
     /// Datagrams received.
     pub rx_datagrams: u64,
-    /// Engine-added latency histogram since start: (bucket upper bound µs, count).
+    /// Engine-added latency samples since start (including those above the
+    /// histogram's range).
+    pub latency_count: u64,
+    /// Their mean, µs.
+    pub latency_mean_us: u64,
+    /// Their maximum, µs.
+    pub latency_max_us: u64,
+    /// Engine-added latency histogram since start: (bucket upper bound µs,
+    /// count), non-empty buckets only.
     pub latency_us: Vec<(u64, u64)>,
 }
 
