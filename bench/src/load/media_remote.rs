@@ -4,8 +4,9 @@
 //! read with the link's `stats` request.
 //!
 //! The bench is a tester, not a controller: it uses the engine's current
-//! epoch as announced in `hello` and never claims one, so it cannot fence
-//! out the deployment's gatekeeper. Its rooms and participants use ids from
+//! epoch as announced in `hello` and follows it when a gatekeeper claims a
+//! newer one (one retry on `stale_epoch`), but never claims one itself, so
+//! it cannot fence out the deployment's gatekeeper. Its rooms and participants use ids from
 //! [`ID_BASE`] up, away from static rooms and gatekeeper-allocated rooms,
 //! and are removed at the end of the run.
 
@@ -13,7 +14,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use control::media_link::messages::EngineSnapshot;
-use control::media_link::{ClientConfig, Epoch, LinkCodec, MediaClient, ParticipantParams};
+use control::media_link::{
+    ClientConfig, ClientError, Epoch, LinkCodec, LinkError, MediaClient, ParticipantParams,
+};
 use media_core::codec::CodecConfig;
 
 use super::guardian::LoadGuardian;
@@ -63,6 +66,26 @@ impl RemoteProvisioner {
         self.stats_failures
     }
 
+    /// Runs `f` with the engine's epoch; when a controller raised it
+    /// meanwhile, follows and retries once.
+    fn fenced<T>(
+        &mut self,
+        f: impl Fn(&mut MediaClient, Epoch) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
+        match f(&mut self.client, self.epoch) {
+            Err(e) => match e.refusal() {
+                Some(
+                    LinkError::StaleEpoch { current } | LinkError::EpochNotClaimed { current },
+                ) => {
+                    self.epoch = *current;
+                    f(&mut self.client, self.epoch)
+                }
+                _ => Err(e),
+            },
+            ok => ok,
+        }
+    }
+
     /// A fresh snapshot of the engine's counters and latency.
     pub fn engine_snapshot(&mut self) -> Result<EngineSnapshot, String> {
         let stats = self.client.stats(true).map_err(|e| e.to_string())?;
@@ -76,10 +99,13 @@ impl RemoteProvisioner {
     pub fn cleanup(&mut self) -> usize {
         let mut failed = 0;
         for p in std::mem::take(&mut self.participants) {
-            failed += usize::from(self.client.remove_participant(self.epoch, p).is_err());
+            failed += usize::from(
+                self.fenced(|c, epoch| c.remove_participant(epoch, p))
+                    .is_err(),
+            );
         }
         for r in std::mem::take(&mut self.rooms) {
-            failed += usize::from(self.client.destroy_room(self.epoch, r).is_err());
+            failed += usize::from(self.fenced(|c, epoch| c.destroy_room(epoch, r)).is_err());
         }
         failed
     }
@@ -96,8 +122,7 @@ impl ProvisionMedia for RemoteProvisioner {
         }
         let room = self.first_id + guardian.room as u32;
         if !self.rooms.contains(&room) {
-            self.client
-                .create_room(self.epoch, room)
+            self.fenced(|c, epoch| c.create_room(epoch, room))
                 .map_err(|e| format!("creating room {room}: {e}"))?;
             self.rooms.push(room);
         }
@@ -118,8 +143,7 @@ impl ProvisionMedia for RemoteProvisioner {
             bitrate_cap_bps: None,
         };
         let (local_rtp, _, _) = self
-            .client
-            .add_participant(self.epoch, params)
+            .fenced(|c, epoch| c.add_participant(epoch, params))
             .map_err(|e| format!("engine: {e}"))?;
         self.participants.push(participant);
         Ok(local_rtp)

@@ -232,6 +232,9 @@ fn link_thread(config: ClientConfig, mut epoch: Epoch, rx: &Receiver<Command>, c
             }
         }
     };
+    // Connect and claim at once, so the epoch is raised when the gatekeeper
+    // starts rather than at its first admission.
+    connect(&mut client, epoch);
     loop {
         let command = match rx.recv_timeout(PING_EVERY) {
             Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
