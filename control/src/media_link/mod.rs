@@ -31,3 +31,5 @@ pub const DEFAULT_PORT: u16 = 7719;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_link;

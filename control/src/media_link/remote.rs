@@ -8,11 +8,10 @@
 //! idle; every failure is counted, none is waited on by the gatekeeper.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::client::{ClientConfig, ClientError, MediaClient};
 use super::messages::{Epoch, LinkError};
@@ -22,6 +21,9 @@ use crate::engine_api::{EngineApi, EngineError, ProvisionRequest, ReleaseRequest
 pub const QUEUE_MAX: usize = 256;
 /// Idle time after which the link thread pings (and reconnects if needed).
 pub const PING_EVERY: Duration = Duration::from_secs(5);
+/// After a failed connect, commands fail at once for this long instead of
+/// each waiting on an unreachable engine, so a backlog drains quickly.
+pub const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
 /// Rooms allocated by a gatekeeper start here, above any static room id of
 /// an engine config, below the ids `engine bench --target` uses.
 pub const ROOM_BASE: u32 = 1_000_000_000;
@@ -60,8 +62,19 @@ pub struct LinkCountersSnapshot {
     pub connects: u64,
 }
 
+impl std::fmt::Display for LinkCountersSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "queued {} applied {} busy {} failed {} fenced {} connects {}",
+            self.queued, self.applied, self.busy, self.failed, self.fenced, self.connects
+        )
+    }
+}
+
 impl LinkCounters {
-    fn snapshot(&self) -> LinkCountersSnapshot {
+    /// A plain copy.
+    pub fn snapshot(&self) -> LinkCountersSnapshot {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         LinkCountersSnapshot {
             queued: g(&self.queued),
@@ -85,7 +98,7 @@ enum Command {
 #[derive(Debug)]
 struct Link {
     tx: SyncSender<Command>,
-    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
 }
 
 /// Media engines controlled over the link.
@@ -110,14 +123,13 @@ impl RemoteEngine {
         for (i, config) in engines.into_iter().enumerate() {
             let (tx, rx) = mpsc::sync_channel(QUEUE_MAX);
             let c = Arc::clone(&counters);
-            let thread = std::thread::Builder::new()
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = Arc::clone(&stop);
+            std::thread::Builder::new()
                 .name(format!("media-link-{i}"))
-                .spawn(move || link_thread(config, epoch, &rx, &c))
+                .spawn(move || link_thread(config, epoch, &rx, &c, &s))
                 .map_err(|e| format!("starting the media link thread: {e}"))?;
-            links.push(Link {
-                tx,
-                thread: Some(thread),
-            });
+            links.push(Link { tx, stop });
         }
         Ok(Self {
             links,
@@ -202,46 +214,79 @@ impl EngineApi for RemoteEngine {
 }
 
 impl Drop for RemoteEngine {
+    /// Tells the link threads to stop and does not wait: a thread inside a
+    /// network call ends by itself within its timeouts (at most connect +
+    /// two request timeouts), and a gatekeeper shutting down must not wait
+    /// on an unreachable engine.
     fn drop(&mut self) {
-        for link in &mut self.links {
-            // A full queue still ends: the thread exits when the sender is dropped.
+        for link in &self.links {
+            link.stop.store(true, Ordering::Relaxed);
             let _ = link.tx.try_send(Command::Stop);
-        }
-        let links = std::mem::take(&mut self.links);
-        for mut link in links {
-            drop(link.tx);
-            if let Some(t) = link.thread.take() {
-                let _ = t.join();
-            }
         }
     }
 }
 
-fn link_thread(config: ClientConfig, mut epoch: Epoch, rx: &Receiver<Command>, c: &LinkCounters) {
-    let mut client: Option<MediaClient> = None;
-    let connect = |client: &mut Option<MediaClient>, epoch: Epoch| {
-        if client.as_ref().is_some_and(MediaClient::is_connected) {
+/// One engine's connection with its reconnect back-off.
+#[derive(Debug)]
+struct Conn {
+    config: ClientConfig,
+    client: Option<MediaClient>,
+    retry_at: Option<Instant>,
+}
+
+impl Conn {
+    /// Connects and claims `epoch` unless connected or backing off.
+    // The link thread is an IO shell: it reads the clock for its reconnect
+    // back-off, as the UDP service shell does.
+    #[allow(clippy::disallowed_methods)]
+    fn ensure(&mut self, epoch: Epoch, c: &LinkCounters) {
+        if self.client.as_ref().is_some_and(MediaClient::is_connected) {
             return;
         }
-        *client = None;
-        if let Ok(mut cl) = MediaClient::connect(config.clone()) {
-            c.connects.fetch_add(1, Ordering::Relaxed);
-            match cl.claim(epoch) {
-                Ok(_) => *client = Some(cl),
-                Err(e) => count(c, &e),
-            }
+        self.client = None;
+        if self.retry_at.is_some_and(|t| Instant::now() < t) {
+            return;
         }
+        self.retry_at = Some(Instant::now() + RECONNECT_BACKOFF);
+        let Ok(mut cl) = MediaClient::connect(self.config.clone()) else {
+            return;
+        };
+        c.connects.fetch_add(1, Ordering::Relaxed);
+        match cl.claim(epoch) {
+            Ok(_) => {
+                self.retry_at = None;
+                self.client = Some(cl);
+            }
+            Err(e) => count(c, &e),
+        }
+    }
+}
+
+fn link_thread(
+    config: ClientConfig,
+    mut epoch: Epoch,
+    rx: &Receiver<Command>,
+    c: &LinkCounters,
+    stop: &AtomicBool,
+) {
+    let mut link = Conn {
+        config,
+        client: None,
+        retry_at: None,
     };
     // Connect and claim at once, so the epoch is raised when the gatekeeper
     // starts rather than at its first admission.
-    connect(&mut client, epoch);
+    link.ensure(epoch, c);
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
         let command = match rx.recv_timeout(PING_EVERY) {
             Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(command) => command,
             Err(RecvTimeoutError::Timeout) => {
-                connect(&mut client, epoch);
-                if let Some(cl) = client.as_mut() {
+                link.ensure(epoch, c);
+                if let Some(cl) = link.client.as_mut() {
                     let _ = cl.ping();
                 }
                 continue;
@@ -249,10 +294,11 @@ fn link_thread(config: ClientConfig, mut epoch: Epoch, rx: &Receiver<Command>, c
         };
         if let Command::Claim(e) = command {
             epoch = e;
-            client = None;
+            link.client = None;
+            link.retry_at = None;
         }
-        connect(&mut client, epoch);
-        let Some(cl) = client.as_mut() else {
+        link.ensure(epoch, c);
+        let Some(cl) = link.client.as_mut() else {
             c.failed.fetch_add(1, Ordering::Relaxed);
             continue;
         };

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use control::media_link::remote::LinkCounters;
 use engine::config::{EngineConfig, StaticRoom};
 use engine::core::mixer::{MixerConfig, ParticipantId};
 use engine::net::{self, Signal};
@@ -122,14 +123,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Role::All | Role::Media => Some(start_media(args, &config)?),
         Role::Gatekeeper => None,
     };
+    let mut link_counters = None;
     let gatekeeper = match &args.registry {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
-            let handle =
-                control::service::start(service, engine_api(args)?, |_| {}).with_context(|| {
-                    format!("starting the gatekeeper with registry {}", path.display())
-                })?;
+            let (api, counters) = engine_api(args)?;
+            link_counters = counters;
+            let handle = control::service::start(service, api, |_| {}).with_context(|| {
+                format!("starting the gatekeeper with registry {}", path.display())
+            })?;
             eprintln!(
                 "gatekeeper: RAS on {} with registry {}",
                 handle.local_addr(),
@@ -201,6 +204,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 eprintln!("engine: {}", c.engine.stats().summary());
                 eprintln!("media-link: {}", c.link_summary());
             }
+            if let Some(counters) = &link_counters {
+                eprintln!("gatekeeper: media link: {}", counters.snapshot());
+            }
         }
     }
     if let Some(m) = &media {
@@ -209,6 +215,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(gk) = gatekeeper {
         if let Ok(stats) = gk.stats() {
             eprintln!("gatekeeper: final: {:?}", stats.gatekeeper);
+        }
+        if let Some(counters) = &link_counters {
+            eprintln!("gatekeeper: media link: {}", counters.snapshot());
         }
         let _ = gk.shutdown();
     }
@@ -284,10 +293,11 @@ fn start_media(args: &RunArgs, config: &EngineConfig) -> anyhow::Result<Media> {
 
 /// The gatekeeper's engine side: remote engines in role gatekeeper; in role
 /// all, until H.225.0 call signalling exists, a room id per conference
-/// (media is added through the Engine API or the control port).
-fn engine_api(args: &RunArgs) -> anyhow::Result<Box<dyn control::engine_api::EngineApi + Send>> {
+/// (media is added through the Engine API or the control port). Also
+/// returns the link's counters in role gatekeeper.
+fn engine_api(args: &RunArgs) -> anyhow::Result<(EngineApiBox, Option<Arc<LinkCounters>>)> {
     if args.role != Role::Gatekeeper {
-        return Ok(Box::new(bench::load::ras_admit::ConferenceRooms));
+        return Ok((Box::new(bench::load::ras_admit::ConferenceRooms), None));
     }
     if args.engines.is_empty() {
         anyhow::bail!("--role gatekeeper needs at least one --engine HOST:PORT");
@@ -315,11 +325,13 @@ fn engine_api(args: &RunArgs) -> anyhow::Result<Box<dyn control::engine_api::Eng
         args.engines.join(", "),
         args.epoch
     );
-    Ok(Box::new(
-        control::media_link::RemoteEngine::start(configs, args.epoch)
-            .map_err(anyhow::Error::msg)?,
-    ))
+    let remote = control::media_link::RemoteEngine::start(configs, args.epoch)
+        .map_err(anyhow::Error::msg)?;
+    let counters = remote.counters_handle();
+    Ok((Box::new(remote), Some(counters)))
 }
+
+type EngineApiBox = Box<dyn control::engine_api::EngineApi + Send>;
 
 fn reload(path: &Path) -> anyhow::Result<Vec<StaticRoom>> {
     Ok(EngineConfig::from_file(path)?.rooms)
