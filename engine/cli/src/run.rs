@@ -106,6 +106,7 @@ struct Media {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    check_role(args)?;
     let default_path = PathBuf::from("config/engine.toml");
     let config_path = args
         .config
@@ -139,9 +140,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 path.display()
             );
             Some(handle)
-        }
-        None if args.role == Role::Gatekeeper => {
-            anyhow::bail!("--role gatekeeper needs --registry FILE")
         }
         None => None,
     };
@@ -245,6 +243,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses flags that do not belong to the role, before anything starts.
+fn check_role(args: &RunArgs) -> anyhow::Result<()> {
+    match args.role {
+        Role::Media if args.registry.is_some() => {
+            anyhow::bail!("--role media runs no gatekeeper: drop --registry, or use --role all")
+        }
+        Role::Gatekeeper if args.registry.is_none() => {
+            anyhow::bail!("--role gatekeeper needs --registry FILE")
+        }
+        Role::Gatekeeper if args.engines.is_empty() => {
+            anyhow::bail!("--role gatekeeper needs at least one --engine HOST:PORT (a media engine's --control-listen)")
+        }
+        Role::Gatekeeper if !args.control_allow_keys.is_empty() || args.control_auth_loopback => {
+            anyhow::bail!("--control-allow-key and --control-auth-loopback configure a media engine's control port: use them with --role media or all")
+        }
+        Role::All | Role::Media if !args.engines.is_empty() || args.control_key.is_some() => {
+            anyhow::bail!("--engine and --control-key are for --role gatekeeper")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Starts the shards, the static rooms and the control port.
 fn start_media(args: &RunArgs, config: &EngineConfig) -> anyhow::Result<Media> {
     let mut engine = Engine::start(config.clone())?;
@@ -298,9 +318,6 @@ fn start_media(args: &RunArgs, config: &EngineConfig) -> anyhow::Result<Media> {
 fn engine_api(args: &RunArgs) -> anyhow::Result<(EngineApiBox, Option<Arc<LinkCounters>>)> {
     if args.role != Role::Gatekeeper {
         return Ok((Box::new(bench::load::ras_admit::ConferenceRooms), None));
-    }
-    if args.engines.is_empty() {
-        anyhow::bail!("--role gatekeeper needs at least one --engine HOST:PORT");
     }
     let key = match &args.control_key {
         Some(path) => {

@@ -320,3 +320,30 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     );
     media.signal("-TERM");
 }
+
+#[test]
+fn role_flags_that_do_not_fit_fail_before_starting() {
+    for (args, needle) in [
+        (
+            vec!["--role", "media", "--registry", "r.yaml"],
+            "runs no gatekeeper",
+        ),
+        (
+            vec!["--role", "gatekeeper", "--engine", "127.0.0.1:7719"],
+            "needs --registry",
+        ),
+        (
+            vec!["--role", "gatekeeper", "--registry", "r.yaml"],
+            "at least one --engine",
+        ),
+        (vec!["--engine", "127.0.0.1:7719"], "for --role gatekeeper"),
+        (vec!["--role", "bogus"], "--role"),
+    ] {
+        let started = Instant::now();
+        let out = engine().arg("run").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{args:?}");
+    }
+}
