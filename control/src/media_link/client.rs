@@ -262,7 +262,10 @@ impl MediaClient {
             }
         };
         let reply = frame::decode_reply(&body).map_err(|e| self.protocol(&e.to_string()))?;
-        if reply.id != id {
+        // Id 0 is the engine refusing something it could not tie to a
+        // request (too many controllers, unreadable frame): still a refusal.
+        let unmatched_refusal = reply.id == 0 && matches!(reply.result, ReplyResult::Err(_));
+        if reply.id != id && !unmatched_refusal {
             return Err(self.protocol(&format!("reply id {} for request {id}", reply.id)));
         }
         match reply.result {

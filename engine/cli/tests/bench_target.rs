@@ -347,3 +347,39 @@ fn role_flags_that_do_not_fit_fail_before_starting() {
         assert!(started.elapsed() < Duration::from_secs(10), "{args:?}");
     }
 }
+
+#[test]
+fn the_control_port_takes_a_bounded_number_of_controllers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = engine_config(dir.path(), 36_900);
+    let media = Daemon::start(&[
+        "--role",
+        "media",
+        "--config",
+        config.to_str().unwrap(),
+        "--control-listen",
+        "127.0.0.1:0",
+        "--stats-secs",
+        "0",
+        "--exit-after-secs",
+        "30",
+    ]);
+    let control = media.addr_after("media-link: control on ");
+    let clients: Vec<MediaClient> = (0..8).map(|_| link(control)).collect();
+    let err = MediaClient::connect(ClientConfig::new(control, "ninth")).unwrap_err();
+    assert!(
+        matches!(
+            err.refusal(),
+            Some(control::media_link::LinkError::Busy { .. })
+        ),
+        "{err}"
+    );
+    // A controller leaving frees its place.
+    drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while MediaClient::connect(ClientConfig::new(control, "ninth")).is_err() {
+        assert!(Instant::now() < deadline, "no place freed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    media.signal("-TERM");
+}
