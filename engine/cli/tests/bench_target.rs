@@ -2,7 +2,10 @@
 //! post-deployment smoke test passes and cleans up after itself; a target
 //! that does not answer ends with a clear message and a non-zero exit within
 //! seconds; and the split roles (`--role media` + `--role gatekeeper`) admit
-//! guardians whose media flows, with media surviving the gatekeeper's death.
+//! guardians whose media flows, with media surviving the gatekeeper's death;
+//! an authenticated control port lets in only its configured controller key;
+//! the port takes a bounded number of controllers; and `--role` flags that
+//! do not fit fail before anything starts.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -381,5 +384,118 @@ fn the_control_port_takes_a_bounded_number_of_controllers() {
         assert!(Instant::now() < deadline, "no place freed");
         std::thread::sleep(Duration::from_millis(100));
     }
+    media.signal("-TERM");
+}
+
+#[test]
+fn an_authenticated_control_port_admits_only_the_configured_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, registry) = guardians(dir.path(), 3);
+    let config = engine_config(dir.path(), 37_000);
+    let slo = loose_slo(dir.path());
+    // The gatekeeper's key pair, as an operator makes it.
+    let gk_key = dir.path().join("gatekeeper.key");
+    let gk = control::security::keygen("gatekeeper-a");
+    std::fs::write(&gk_key, &gk.private_key_file).unwrap();
+    let (_, signing) =
+        control::security::keys::parse_private_key_file(&gk.private_key_file).unwrap();
+    let public_hex = control::security::keys::to_hex(signing.verifying_key().as_bytes());
+
+    let media = Daemon::start(&[
+        "--role",
+        "media",
+        "--config",
+        config.to_str().unwrap(),
+        "--control-listen",
+        "127.0.0.1:0",
+        "--control-auth-loopback",
+        "--control-allow-key",
+        &public_hex,
+        "--stats-secs",
+        "0",
+        "--exit-after-secs",
+        "60",
+    ]);
+    let control = media.addr_after("media-link: control on ");
+
+    // No key, or a key that is not allowed: refused.
+    let err = MediaClient::connect(ClientConfig::new(control, "anonymous")).unwrap_err();
+    assert!(
+        matches!(
+            err.refusal(),
+            Some(control::media_link::LinkError::Unauthenticated { .. })
+        ),
+        "{err}"
+    );
+    let mut stranger = ClientConfig::new(control, "stranger");
+    let other = control::security::keygen("someone-else").private_key_file;
+    stranger.key = Some(
+        control::security::keys::parse_private_key_file(&other)
+            .unwrap()
+            .1,
+    );
+    let err = MediaClient::connect(stranger).unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+
+    // The gatekeeper with the allowed key claims its epoch.
+    let gatekeeper = Daemon::start(&[
+        "--role",
+        "gatekeeper",
+        "--registry",
+        registry.to_str().unwrap(),
+        "--ras-listen",
+        "127.0.0.1:0",
+        "--engine",
+        &control.to_string(),
+        "--control-key",
+        gk_key.to_str().unwrap(),
+        "--stats-secs",
+        "0",
+        "--exit-after-secs",
+        "60",
+    ]);
+    let ras = gatekeeper.addr_after("gatekeeper: RAS on ");
+    let mut trusted = ClientConfig::new(control, "test");
+    trusted.key = Some(signing);
+    let mut c = MediaClient::connect(trusted).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.ping().unwrap() != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the gatekeeper never claimed epoch 1"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The bench authenticates with --control-key too.
+    let out = engine()
+        .args([
+            "bench",
+            "--duration",
+            "2",
+            "--warmup",
+            "0",
+            "--guardians",
+            "3",
+        ])
+        .arg("--target")
+        .arg(ras.to_string())
+        .arg("--target-control")
+        .arg(control.to_string())
+        .arg("--keys")
+        .arg(&keys)
+        .arg("--control-key")
+        .arg(&gk_key)
+        .arg("--slo")
+        .arg(&slo)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SLO: PASS"), "{stdout}");
     media.signal("-TERM");
 }
