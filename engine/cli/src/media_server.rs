@@ -79,8 +79,12 @@ pub struct MediaServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    streams: Arc<Mutex<Vec<TcpStream>>>,
+    streams: Arc<Mutex<Streams>>,
 }
+
+/// Open connections by id, so stop() can close them and each worker
+/// removes its own when it ends (the list never outgrows CONNECTIONS_MAX).
+type Streams = Vec<(u64, TcpStream)>;
 
 impl MediaServer {
     /// Where it listens.
@@ -97,7 +101,7 @@ impl MediaServer {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            let _ = s.shutdown(std::net::Shutdown::Both);
+            let _ = s.1.shutdown(std::net::Shutdown::Both);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -137,10 +141,11 @@ fn accept_loop(
     config: &ServerConfig,
     shared: &Shared,
     stop: &AtomicBool,
-    streams: &Mutex<Vec<TcpStream>>,
+    streams: &Arc<Mutex<Streams>>,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    let mut next_id = 0u64;
     while !stop.load(Ordering::Relaxed) {
         workers.retain(|w| !w.is_finished());
         let (stream, peer) = match listener.accept() {
@@ -175,22 +180,41 @@ fn accept_loop(
         };
         {
             let mut list = streams.lock().unwrap_or_else(|p| p.into_inner());
-            list.retain(|s| s.peer_addr().is_ok());
-            list.push(clone);
+            // stop() sets the flag, then shuts down every listed stream under
+            // this lock: a stream listed after that is shut down here, so no
+            // worker outlives stop() by an idle timeout.
+            if stop.load(Ordering::Relaxed) {
+                let _ = clone.shutdown(std::net::Shutdown::Both);
+            }
+            next_id += 1;
+            list.push((next_id, clone));
         }
+        let id = next_id;
+        let streams = Arc::clone(streams);
         open.fetch_add(1, Ordering::Relaxed);
         let session = Session::new(config, peer, challenge());
         let shared = Arc::clone(shared);
-        let open = Arc::clone(&open);
+        let worker_open = Arc::clone(&open);
+        let worker_streams = Arc::clone(&streams);
+        let forget = move |streams: &Mutex<Streams>, open: &AtomicUsize| {
+            streams
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(i, _)| *i != id);
+            open.fetch_sub(1, Ordering::Relaxed);
+        };
         let spawned = std::thread::Builder::new()
             .name("media-link-conn".into())
             .spawn(move || {
                 serve(stream, peer, session, &shared);
-                open.fetch_sub(1, Ordering::Relaxed);
+                forget(&worker_streams, &worker_open);
             });
         match spawned {
             Ok(w) => workers.push(w),
-            Err(e) => eprintln!("media-link: no thread for {peer}: {e}"),
+            Err(e) => {
+                eprintln!("media-link: no thread for {peer}: {e}");
+                forget(&streams, &open);
+            }
         }
     }
     for w in workers {
