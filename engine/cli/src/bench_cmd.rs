@@ -16,8 +16,7 @@ use anyhow::{bail, Context};
 use bench::impair::ImpairmentConfig;
 use bench::load::drive::{self, Progress, RunOutput};
 use bench::load::media_admit::MediaProvisioner;
-use bench::load::media_remote::RemoteProvisioner;
-use bench::load::ras_admit::{identities, identities_from_dir, start_gatekeeper, RasAdmitter};
+use bench::load::ras_admit::{identities, start_gatekeeper, RasAdmitter};
 use bench::load::report_build::{self, EngineFigures};
 use bench::load::Admit;
 use bench::load::{CodecChoice, LoadConfig};
@@ -26,6 +25,8 @@ use clap::{Args, ValueEnum};
 use engine::{Engine, EngineConfig};
 use media_core::codec::OpusConfig;
 use media_core::mixer::MixerConfig;
+
+mod remote;
 
 /// Arguments of `engine bench`.
 #[derive(Debug, Args)]
@@ -130,7 +131,6 @@ impl From<BenchCodec> for CodecChoice {
 }
 
 const MEDIA_NOTE: &str = "media provisioned through the Engine API right after ACF (H.225.0 call signalling does not exist yet)";
-const REMOTE_MEDIA_NOTE: &str = "media provisioned through the media control protocol right after ACF (H.225.0 call signalling does not exist yet)";
 
 /// Runs `engine bench`; returns the process exit code.
 pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
@@ -244,7 +244,7 @@ fn run_once(
     live: bool,
 ) -> anyhow::Result<(RunReport, RunOutput)> {
     if let Some(target) = &args.target {
-        return run_remote(args, target, config, targets, live);
+        return remote::run(args, target, config, targets, live);
     }
     let (engine_config, generator_cpu) = placement(args)?;
     let mut engine = Engine::start(engine_config).context("starting the engine")?;
@@ -342,85 +342,6 @@ fn build_report(
     report.machine = machine;
     report.slo = report::evaluate(targets, &Measured::from_report(&report));
     report
-}
-
-/// `--target`: a running `engine run`'s gatekeeper and media link.
-fn run_remote(
-    args: &BenchArgs,
-    target: &str,
-    config: &LoadConfig,
-    targets: &SloTargets,
-    live: bool,
-) -> anyhow::Result<(RunReport, RunOutput)> {
-    let gk_addr = control::media_link::MediaClient::resolve(target)
-        .map_err(|e| anyhow::anyhow!("--target {e}"))?;
-    let control_target = args.target_control.clone().unwrap_or_else(|| {
-        SocketAddr::new(gk_addr.ip(), control::media_link::DEFAULT_PORT).to_string()
-    });
-    let control_addr = control::media_link::MediaClient::resolve(&control_target)
-        .map_err(|e| anyhow::anyhow!("--target-control {e}"))?;
-    let Some(keys) = &args.keys else {
-        bail!("--target needs --keys DIR: the private keys (engine keygen --key-out DIR/NAME.key) of guardians in the running registry");
-    };
-    let mut ids = identities_from_dir(keys).map_err(anyhow::Error::msg)?;
-    if ids.len() < config.guardians {
-        bail!(
-            "--guardians {} but {} holds {} guardian key(s): the running gatekeeper admits only registered guardians, one key each",
-            config.guardians,
-            keys.display(),
-            ids.len()
-        );
-    }
-    ids.truncate(config.guardians);
-    let mut link = control::media_link::ClientConfig::new(control_addr, "engine bench --target");
-    if let Some(path) = &args.control_key {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("--control-key {}", path.display()))?;
-        let (_, key) = control::security::keys::parse_private_key_file(&text)
-            .with_context(|| format!("--control-key {}", path.display()))?;
-        link.key = Some(key);
-    }
-    // The control link first: a closed port fails in milliseconds, before
-    // any guardian waits on RAS retries.
-    let media = RemoteProvisioner::connect(link).map_err(|e| {
-        anyhow::anyhow!(
-            "--target-control {control_target}: {e} (is `engine run` serving --control-listen there?)"
-        )
-    })?;
-    let machine = report::Machine::detect();
-    let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
-    let header =
-        format!("target gatekeeper {gk_addr}, media link {control_addr}; {REMOTE_MEDIA_NOTE}");
-    let result = drive_live(config, &mut admit, live, &header);
-    let media = admit.media();
-    let snapshot = match &result {
-        Ok(_) => Some(media.engine_snapshot().map_err(anyhow::Error::msg)),
-        Err(_) => None,
-    };
-    let leftovers = media.cleanup();
-    let (output, started) = result?;
-    let snapshot = snapshot.context("no engine snapshot")??;
-    let figures = EngineFigures::from_snapshot(&snapshot);
-    let mut notes = vec![
-        REMOTE_MEDIA_NOTE.to_owned(),
-        format!(
-            "remote engine at {control_addr} (epoch {}): engine CPU from its stats, engine-added latency since it started; generator unpinned; peak RSS is the bench's",
-            media.epoch()
-        ),
-    ];
-    if media.stats_failures() > 0 {
-        notes.push(format!(
-            "engine stats requests failed: {}",
-            media.stats_failures()
-        ));
-    }
-    if leftovers > 0 {
-        notes.push(format!(
-            "{leftovers} participant/room removals failed at the end"
-        ));
-    }
-    let report = build_report(config, &output, &figures, started, notes, machine, targets);
-    Ok((report, output))
 }
 
 fn progress(p: Progress, config: &LoadConfig, total: Duration, terminal: bool) {
