@@ -223,6 +223,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         return Ok(());
     };
     media.server.stop();
+    eprintln!("media-link: final: {}", lock(&media.shared).link_summary());
     let Ok(controlled) = Arc::try_unwrap(media.shared) else {
         anyhow::bail!("the media link still holds the engine after stopping");
     };

@@ -3,6 +3,7 @@
 //! that does not answer ends with a clear message and a non-zero exit within
 //! seconds; and the split roles (`--role media` + `--role gatekeeper`) admit
 //! guardians whose media flows, with media surviving the gatekeeper's death;
+//! a paused old primary is fenced by a newer gatekeeper's epoch;
 //! an authenticated control port lets in only its configured controller key;
 //! the port takes a bounded number of controllers; and `--role` flags that
 //! do not fit fail before anything starts.
@@ -498,4 +499,101 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
     );
     assert!(stdout.contains("SLO: PASS"), "{stdout}");
     media.signal("-TERM");
+}
+
+impl Daemon {
+    /// The next line containing `needle`, within 10 s.
+    fn line_with(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+}
+
+fn wait_for_epoch(control: SocketAddr, epoch: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while link(control).ping().unwrap() != epoch {
+        assert!(Instant::now() < deadline, "epoch {epoch} never claimed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, registry) = guardians(dir.path(), 3);
+    let config = engine_config(dir.path(), 37_100);
+    let slo = loose_slo(dir.path());
+    let media = Daemon::start(&[
+        "--role",
+        "media",
+        "--config",
+        config.to_str().unwrap(),
+        "--control-listen",
+        "127.0.0.1:0",
+        "--stats-secs",
+        "0",
+        "--exit-after-secs",
+        "60",
+    ]);
+    let control = media.addr_after("media-link: control on ");
+    let control_s = control.to_string();
+    let gatekeeper = |epoch: &str| {
+        Daemon::start(&[
+            "--role",
+            "gatekeeper",
+            "--registry",
+            registry.to_str().unwrap(),
+            "--ras-listen",
+            "127.0.0.1:0",
+            "--engine",
+            &control_s,
+            "--epoch",
+            epoch,
+            "--stats-secs",
+            "0",
+            "--exit-after-secs",
+            "60",
+        ])
+    };
+    let old = gatekeeper("1");
+    let old_ras = old.addr_after("gatekeeper: RAS on ");
+    wait_for_epoch(control, 1);
+
+    // The old primary is paused; a new one takes over with a higher epoch.
+    old.signal("-STOP");
+    let new = gatekeeper("2");
+    new.addr_after("gatekeeper: RAS on ");
+    wait_for_epoch(control, 2);
+    old.signal("-CONT");
+
+    // The old primary still answers RAS and admits, but its room commands
+    // reach the engine with epoch 1 and are refused.
+    let out = bench(old_ras, control, &keys, &slo, 3);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(epoch 2)"),
+        "the bench follows the engine: {stdout}"
+    );
+    assert_eq!(rooms(control), 0, "the fenced room was never created");
+
+    old.signal("-TERM");
+    let line = old.line_with("gatekeeper: media link:");
+    assert!(line.contains("fenced 1"), "{line}");
+    assert!(line.contains("applied 0"), "{line}");
+    media.signal("-TERM");
+    let line = media.line_with("media-link: final: epoch 2");
+    assert!(line.contains("fenced 1"), "{line}");
+    drop(new);
 }
