@@ -23,6 +23,7 @@ pub mod client;
 pub mod engine_api;
 pub mod gatekeeper;
 pub mod ha;
+pub mod media_link;
 pub mod metrics;
 pub mod policy;
 pub mod ras;

@@ -147,6 +147,8 @@ pub fn run(
     let mut generator_baseline = Duration::ZERO;
     let up = guardians.iter().filter(|g| g.engine_addr.is_some()).count();
     let epoch = Instant::now();
+    // The engine's CPU comes from the provisioning side: this process's
+    // shard threads, or the media link's stats of a remote engine.
     let outcome = runner::run_loop(
         &mut guardians,
         config.room_size,
@@ -155,7 +157,7 @@ pub fn run(
         ticks,
         warmup_ticks,
         |k, gs| {
-            let shards = procfs::threads_cpu(SHARD_THREAD_PREFIX);
+            let shards = admit.shard_cpu();
             let now: Duration = shards.iter().map(|(_, d)| *d).sum();
             let engine_cpu = last_cpu
                 .map(|l| (now.saturating_sub(l)).as_secs_f64())
@@ -188,7 +190,8 @@ pub fn run(
         .saturating_sub(generator_baseline)
         .as_secs_f64()
         / measured.as_secs_f64();
-    let shard_cpu = procfs::threads_cpu(SHARD_THREAD_PREFIX)
+    let shard_cpu = admit
+        .shard_cpu()
         .into_iter()
         .map(|(name, cpu)| {
             let before = baseline

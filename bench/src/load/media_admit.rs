@@ -1,14 +1,31 @@
-//! Media provisioning through the Engine API: the step that follows a
-//! successful ACF (until H.225.0 call signalling exists, the generator
-//! provisions media itself right after admission, as the output says).
+//! Media provisioning: the step that follows a successful ACF (until
+//! H.225.0 call signalling exists, the generator provisions media itself
+//! right after admission, as the output says). [`ProvisionMedia`] has two
+//! implementations: [`MediaProvisioner`] through the Engine API of an
+//! engine in this process, and [`super::media_remote::RemoteProvisioner`]
+//! through the media link of an `engine run` elsewhere.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use engine::{Engine, ParticipantSpec, RoomId};
 use media_core::mixer::MixerConfig;
 
 use super::guardian::LoadGuardian;
+
+/// Puts an admitted guardian's media into an engine.
+pub trait ProvisionMedia {
+    /// Adds `guardian` (RTP at `rtp`) to its room; returns the engine's RTP address.
+    fn provision(&mut self, guardian: &LoadGuardian, rtp: SocketAddr)
+        -> Result<SocketAddr, String>;
+
+    /// CPU time of each engine shard thread since it started: (name, time).
+    /// Default: the shard threads of this process.
+    fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
+        super::procfs::threads_cpu(super::drive::SHARD_THREAD_PREFIX)
+    }
+}
 
 /// Adds guardians to rooms of an engine, creating rooms on first use.
 #[derive(Debug)]
@@ -32,9 +49,10 @@ impl<'a> MediaProvisioner<'a> {
     pub fn engine(&mut self) -> &mut Engine {
         self.engine
     }
+}
 
-    /// Adds `guardian` (RTP at `rtp`) to its room; returns the engine's RTP address.
-    pub fn provision(
+impl ProvisionMedia for MediaProvisioner<'_> {
+    fn provision(
         &mut self,
         guardian: &LoadGuardian,
         rtp: SocketAddr,
@@ -59,6 +77,10 @@ impl<'a> MediaProvisioner<'a> {
 }
 
 impl super::Admit for MediaProvisioner<'_> {
+    fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
+        ProvisionMedia::shard_cpu(self)
+    }
+
     fn admit(
         &mut self,
         guardian: &LoadGuardian,

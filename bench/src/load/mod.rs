@@ -13,6 +13,7 @@ pub mod drive;
 pub mod guardian;
 pub mod measure;
 pub mod media_admit;
+pub mod media_remote;
 pub mod procfs;
 pub mod ras_admit;
 pub mod report_build;
@@ -149,4 +150,10 @@ pub trait Admit {
         guardian: &guardian::LoadGuardian,
         rtp: SocketAddr,
     ) -> Result<Admitted, String>;
+
+    /// CPU time of each engine shard thread since it started: (name, time).
+    /// Default: the shard threads of this process.
+    fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
+        procfs::threads_cpu(drive::SHARD_THREAD_PREFIX)
+    }
 }

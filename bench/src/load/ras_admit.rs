@@ -14,7 +14,7 @@ use control::ras::RasMessage;
 use ed25519_dalek::SigningKey;
 
 use super::guardian::LoadGuardian;
-use super::media_admit::MediaProvisioner;
+use super::media_admit::ProvisionMedia;
 use super::{Admit, Admitted};
 
 /// Standard terminal retry timer for one RAS request (H323Plus uses 3 s × 2;
@@ -26,6 +26,9 @@ pub const RAS_RETRIES: u32 = 2;
 pub const ARQ_BANDWIDTH_UNITS: u32 = 640;
 /// Each guardian's registry quota, bit/s.
 pub const QUOTA_BPS: u64 = 2_500_000;
+
+/// How a RAS timeout error starts.
+const NO_ANSWER: &str = "no answer from the gatekeeper";
 
 /// A guardian's identity for the run.
 #[derive(Debug)]
@@ -57,6 +60,29 @@ pub fn identities(n: usize, seed: u64) -> Vec<Identity> {
         .collect()
 }
 
+/// Reads the guardian keys written by `engine keygen --key-out DIR/NAME.key`:
+/// every `*.key` file of `dir`, in file-name order.
+pub fn identities_from_dir(dir: &Path) -> Result<Vec<Identity>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("reading --keys {}: {e}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("reading {}: {e}", path.display()))?;
+            let (terminal_id, key) = control::security::keys::parse_private_key_file(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(Identity { terminal_id, key })
+        })
+        .collect()
+}
+
 /// Writes the registry YAML (the deployment documents' format) for `ids`.
 pub fn write_registry(path: &Path, ids: &[Identity]) -> std::io::Result<()> {
     let mut f = std::fs::File::create(path)?;
@@ -78,24 +104,23 @@ pub fn write_registry(path: &Path, ids: &[Identity]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Admits guardians over RAS, then provisions their media.
+/// Admits guardians over RAS, then provisions their media with `M`.
 #[derive(Debug)]
-pub struct RasAdmitter<'a> {
+pub struct RasAdmitter<M> {
     gatekeeper: SocketAddr,
     clients: Vec<GuardianClient>,
-    media: MediaProvisioner<'a>,
+    media: M,
     /// RAS sockets stay open for the run, as a registered terminal's would.
     sockets: Vec<UdpSocket>,
+    /// Set when the gatekeeper never answered before any admission: the
+    /// remaining guardians fail at once instead of each waiting out the
+    /// retries, so a dead target ends the run within seconds.
+    silent: Option<String>,
 }
 
-impl<'a> RasAdmitter<'a> {
+impl<M: ProvisionMedia> RasAdmitter<M> {
     /// Admits through the gatekeeper at `gatekeeper` with the run's identities.
-    pub fn new(
-        gatekeeper: SocketAddr,
-        ids: Vec<Identity>,
-        media: MediaProvisioner<'a>,
-        seed: u64,
-    ) -> Self {
+    pub fn new(gatekeeper: SocketAddr, ids: Vec<Identity>, media: M, seed: u64) -> Self {
         let clients = ids
             .into_iter()
             .enumerate()
@@ -112,11 +137,12 @@ impl<'a> RasAdmitter<'a> {
             clients,
             media,
             sockets: Vec::new(),
+            silent: None,
         }
     }
 
     /// The media side.
-    pub fn media(&mut self) -> &mut MediaProvisioner<'a> {
+    pub fn media(&mut self) -> &mut M {
         &mut self.media
     }
 }
@@ -163,7 +189,7 @@ fn exchange(
         }
     }
     Err(format!(
-        "no answer from the gatekeeper at {to} after {} tries of {RAS_TIMEOUT:?}",
+        "{NO_ANSWER} at {to} after {} tries of {RAS_TIMEOUT:?}",
         RAS_RETRIES + 1
     ))
 }
@@ -199,8 +225,27 @@ fn step(
     }
 }
 
-impl Admit for RasAdmitter<'_> {
+impl<M: ProvisionMedia> Admit for RasAdmitter<M> {
+    fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
+        self.media.shard_cpu()
+    }
+
     fn admit(&mut self, guardian: &LoadGuardian, rtp: SocketAddr) -> Result<Admitted, String> {
+        if let Some(e) = &self.silent {
+            return Err(e.clone());
+        }
+        let result = self.admit_one(guardian, rtp);
+        if let Err(e) = &result {
+            if self.sockets.is_empty() && e.starts_with(NO_ANSWER) {
+                self.silent = Some(e.clone());
+            }
+        }
+        result
+    }
+}
+
+impl<M: ProvisionMedia> RasAdmitter<M> {
+    fn admit_one(&mut self, guardian: &LoadGuardian, rtp: SocketAddr) -> Result<Admitted, String> {
         let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("RAS socket: {e}"))?;
         let ras = socket.local_addr().map_err(|e| e.to_string())?;
         let client = self

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use control::media_link::messages::EngineSnapshot;
 use engine::stats::EngineStats;
 use media_core::codec::{CodecConfig, OpusApplication, OpusConfig};
 
@@ -35,25 +36,6 @@ impl EngineFigures {
     pub fn from_stats(stats: &EngineStats) -> Self {
         let latency = stats.latency();
         let counters = stats.counters();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let mut hist = Histogram::new();
-        for (upper, count) in latency.nonzero_buckets() {
-            for _ in 0..count.min(100_000) {
-                hist.record(upper);
-            }
-        }
-        let engine_added = if latency.count() == 0 {
-            Summary::default()
-        } else {
-            Summary {
-                count: latency.count(),
-                avg: Some(ms(latency.mean())),
-                p50: Some(ms(latency.quantile(0.50))),
-                p95: Some(ms(latency.quantile(0.95))),
-                p99: Some(ms(latency.quantile(0.99))),
-                max: Some(ms(latency.max())),
-            }
-        };
         let timed_out = stats
             .shards
             .iter()
@@ -61,13 +43,65 @@ impl EngineFigures {
             .flat_map(|r| r.participants.iter())
             .filter(|p| p.timed_out)
             .count() as u64;
-        Self {
-            engine_added,
-            engine_added_hist: (latency.count() > 0).then(|| hist.snapshot()),
-            late_frames_pct: (counters.frames_out > 0)
-                .then(|| counters.late_frames as f64 * 100.0 / counters.frames_out as f64),
+        let buckets: Vec<(u64, u64)> = latency
+            .nonzero_buckets()
+            .map(|(upper, n)| (upper.as_micros() as u64, n))
+            .collect();
+        Self::from_snapshot(&EngineSnapshot {
+            frames_out: counters.frames_out,
+            late_frames: counters.late_frames,
             tick_overruns: counters.tick_overruns,
             timed_out,
+            latency_count: latency.count(),
+            latency_mean_us: latency.mean().as_micros() as u64,
+            latency_max_us: latency.max().as_micros() as u64,
+            latency_us: buckets,
+            ..Default::default()
+        })
+    }
+
+    /// Reads the figures from a snapshot sent over the media link (the same
+    /// figures as [`Self::from_stats`] for an engine in another process).
+    pub fn from_snapshot(s: &EngineSnapshot) -> Self {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let mut hist = Histogram::new();
+        for &(upper, count) in &s.latency_us {
+            for _ in 0..count.min(100_000) {
+                hist.record(Duration::from_micros(upper));
+            }
+        }
+        // The upper edge of the bucket holding quantile q; the max when it
+        // falls above the histogram (as LatencyHistogram::quantile does).
+        let quantile = |q: f64| {
+            let rank = ((q * s.latency_count as f64).ceil() as u64).max(1);
+            let mut seen = 0;
+            for &(upper, count) in &s.latency_us {
+                seen += count;
+                if seen >= rank {
+                    return ms(upper);
+                }
+            }
+            ms(s.latency_max_us)
+        };
+        let engine_added = if s.latency_count == 0 {
+            Summary::default()
+        } else {
+            Summary {
+                count: s.latency_count,
+                avg: Some(ms(s.latency_mean_us)),
+                p50: Some(quantile(0.50)),
+                p95: Some(quantile(0.95)),
+                p99: Some(quantile(0.99)),
+                max: Some(ms(s.latency_max_us)),
+            }
+        };
+        Self {
+            engine_added,
+            engine_added_hist: (s.latency_count > 0).then(|| hist.snapshot()),
+            late_frames_pct: (s.frames_out > 0)
+                .then(|| s.late_frames as f64 * 100.0 / s.frames_out as f64),
+            tick_overruns: s.tick_overruns,
+            timed_out: s.timed_out,
         }
     }
 }

@@ -18,12 +18,15 @@ use bench::load::drive::{self, Progress, RunOutput};
 use bench::load::media_admit::MediaProvisioner;
 use bench::load::ras_admit::{identities, start_gatekeeper, RasAdmitter};
 use bench::load::report_build::{self, EngineFigures};
+use bench::load::Admit;
 use bench::load::{CodecChoice, LoadConfig};
 use bench::report::{self, Measured, ProgressLine, RunReport, SloTargets};
 use clap::{Args, ValueEnum};
 use engine::{Engine, EngineConfig};
 use media_core::codec::OpusConfig;
 use media_core::mixer::MixerConfig;
+
+mod remote;
 
 /// Arguments of `engine bench`.
 #[derive(Debug, Args)]
@@ -91,6 +94,21 @@ pub struct BenchArgs {
     /// Largest guardian count a sweep tries.
     #[arg(long, default_value_t = 900)]
     sweep_max: usize,
+    /// RAS address of a running `engine run` to test instead of the
+    /// embedded gatekeeper and engine (run the bench on that host).
+    #[arg(long)]
+    target: Option<String>,
+    /// Its media control address (default: the --target host, port 7719).
+    #[arg(long)]
+    target_control: Option<String>,
+    /// With --target: directory of guardian keys (`engine keygen --key-out
+    /// DIR/NAME.key`) registered in the running registry; one per guardian.
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// With --target: controller key file for an engine that requires
+    /// authentication on its control port.
+    #[arg(long)]
+    control_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,6 +135,12 @@ const MEDIA_NOTE: &str = "media provisioned through the Engine API right after A
 /// Runs `engine bench`; returns the process exit code.
 pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     let targets = load_targets(args.slo.as_deref())?;
+    if args.target.is_some() && args.sweep {
+        bail!("--sweep runs the embedded engine; it cannot be combined with --target");
+    }
+    if args.target.is_none() && (args.keys.is_some() || args.target_control.is_some()) {
+        bail!("--keys and --target-control only apply with --target HOST:PORT");
+    }
     if args.sweep {
         return sweep(args, &targets);
     }
@@ -219,6 +243,9 @@ fn run_once(
     targets: &SloTargets,
     live: bool,
 ) -> anyhow::Result<(RunReport, RunOutput)> {
+    if let Some(target) = &args.target {
+        return remote::run(args, target, config, targets, live);
+    }
     let (engine_config, generator_cpu) = placement(args)?;
     let mut engine = Engine::start(engine_config).context("starting the engine")?;
     let dir = std::env::temp_dir().join(format!("engine-bench-{}", std::process::id()));
@@ -231,56 +258,90 @@ fn run_once(
     if let Some(cpu) = generator_cpu {
         bench::load::procfs::pin_this_thread(cpu);
     }
+    let result = {
+        let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
+        let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
+        drive_live(
+            config,
+            &mut admit,
+            live,
+            &format!("gatekeeper {gk_addr}; {MEDIA_NOTE}"),
+        )
+    };
+    let (output, started) = result?;
+    let stats = engine.snapshot().context("engine snapshot")?;
+    let figures = EngineFigures::from_stats(stats);
+    let mut notes = vec![MEDIA_NOTE.to_owned()];
+    notes.push(match generator_cpu {
+        Some(cpu) => format!("engine shards pinned from CPU 0, generator pinned to CPU {cpu}"),
+        None => "one CPU: engine and generator share it (unpinned)".to_owned(),
+    });
+    let report = build_report(config, &output, &figures, started, notes, machine, targets);
+    let _ = gatekeeper.shutdown();
+    engine.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((report, output))
+}
+
+/// Admits, streams and measures; prints the header and progress when live.
+fn drive_live(
+    config: &LoadConfig,
+    admit: &mut dyn Admit,
+    live: bool,
+    header: &str,
+) -> anyhow::Result<(RunOutput, SystemTime)> {
     if live {
         eprintln!(
-            "engine bench: {} guardians in {} room(s) of {}, {} talking, codec {}; gatekeeper {gk_addr}; {}",
+            "engine bench: {} guardians in {} room(s) of {}, {} talking, codec {}; {header}",
             config.guardians,
             config.rooms(),
             config.room_size,
             config.talkers,
             config.codec.name(),
-            MEDIA_NOTE
         );
     }
     let started = SystemTime::now() + config.warmup;
     let terminal = std::io::stderr().is_terminal();
     let total = config.warmup + config.duration;
-    let result = {
-        let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
-        let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
-        drive::run(config, &mut admit, |p: Progress| {
-            if live {
-                progress(p, config, total, terminal);
-            }
-        })
-    };
+    let result = drive::run(config, admit, |p: Progress| {
+        if live {
+            progress(p, config, total, terminal);
+        }
+    });
     if live && terminal {
         eprintln!();
     }
-    let output = result.map_err(anyhow::Error::msg)?;
-    let stats = engine.snapshot().context("engine snapshot")?;
-    let figures = EngineFigures::from_stats(stats);
-    let mut notes = vec![MEDIA_NOTE.to_owned()];
-    if figures.tick_overruns > 0 {
-        notes.push(format!("engine tick overruns: {}", figures.tick_overruns));
-    }
+    Ok((result.map_err(anyhow::Error::msg)?, started))
+}
+
+fn build_report(
+    config: &LoadConfig,
+    output: &RunOutput,
+    figures: &EngineFigures,
+    started: SystemTime,
+    mut notes: Vec<String>,
+    machine: report::Machine,
+    targets: &SloTargets,
+) -> RunReport {
     if output.figures.markers_missed > 0 {
-        notes.push(format!(
-            "markers not found in sampled listeners: {} of {}",
-            output.figures.markers_missed, output.figures.markers_expected
-        ));
+        notes.insert(
+            1,
+            format!(
+                "markers not found in sampled listeners: {} of {}",
+                output.figures.markers_missed, output.figures.markers_expected
+            ),
+        );
     }
-    notes.push(match generator_cpu {
-        Some(cpu) => format!("engine shards pinned from CPU 0, generator pinned to CPU {cpu}"),
-        None => "one CPU: engine and generator share it (unpinned)".to_owned(),
-    });
-    let mut report = report_build::build(config, &output, &figures, started, notes);
+    if figures.tick_overruns > 0 {
+        notes.insert(
+            1,
+            format!("engine tick overruns: {}", figures.tick_overruns),
+        );
+    }
+    let mut report = report_build::build(config, output, figures, started, notes);
     report.machine = machine;
     report.slo = report::evaluate(targets, &Measured::from_report(&report));
-    let _ = gatekeeper.shutdown();
-    engine.shutdown();
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok((report, output))
+    report
 }
 
 fn progress(p: Progress, config: &LoadConfig, total: Duration, terminal: bool) {

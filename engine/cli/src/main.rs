@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench_cmd;
 mod demo;
 mod keys_cmd;
+mod media_server;
 mod run;
 mod validate;
 
@@ -23,12 +24,14 @@ enum Command {
     /// or G.711 frames, real RTP bytes) and prints what the mixer cost.
     Demo(demo::DemoArgs),
     /// Runs the media engine daemon: pinned shards, the static rooms of the
-    /// config, signals (TERM/INT stop, HUP reload the registry, USR1 stop
-    /// admissions).
+    /// config, the media control port, signals (TERM/INT stop, HUP reload
+    /// the registry, USR1 stop admissions); `--role` splits the gatekeeper
+    /// from the media engines (docs/media-link.md).
     Run(run::RunArgs),
     /// Gatekeeper + engine + simulated guardians on loopback: admission over
     /// signed RAS, real RTP, measured latency, jitter, loss and CPU against
-    /// the SLO targets (exit 3 when an SLO fails).
+    /// the SLO targets (exit 3 when an SLO fails). With `--target`, tests a
+    /// running `engine run` instead (post-deployment smoke test).
     Bench(Box<bench_cmd::BenchArgs>),
     /// Writes a self-contained HTML (and Markdown) report with plots from
     /// one or more `engine bench --json` files.

@@ -15,17 +15,29 @@
 //! SIGUSR1 also stops it admitting.
 //!
 //! A stats line is printed every `--stats-secs`.
+//!
+//! `--role` splits the daemon (docs/media-link.md): `all` (default) runs
+//! shards, gatekeeper and the media control port; `media` runs the shards
+//! and the control port only, controlled by a remote gatekeeper;
+//! `gatekeeper` runs no shard and controls the engines given with
+//! `--engine` over the media link. Stopping a gatekeeper never touches the
+//! media engines: their rooms continue.
 
 use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
+use control::media_link::remote::LinkCounters;
 use engine::config::{EngineConfig, StaticRoom};
 use engine::core::mixer::{MixerConfig, ParticipantId};
 use engine::net::{self, Signal};
 use engine::{Engine, ParticipantSpec, RoomId};
+
+use crate::media_server::{self, lock, Controlled, MediaServer};
 
 /// Arguments of `engine run`.
 #[derive(Debug, Args)]
@@ -47,10 +59,54 @@ pub struct RunArgs {
     /// Stop by itself after this many seconds (tests, demos).
     #[arg(long)]
     exit_after_secs: Option<u64>,
+    /// What this process runs: shards + gatekeeper (all), shards controlled
+    /// remotely (media), or a gatekeeper controlling remote engines.
+    #[arg(long, value_enum, default_value_t = Role::All)]
+    role: Role,
+    /// Where the media control protocol listens (roles all and media).
+    #[arg(long, default_value_t = SocketAddr::from(([127, 0, 0, 1], control::media_link::DEFAULT_PORT)))]
+    control_listen: SocketAddr,
+    /// A controller public key (64 hex) allowed on the control port;
+    /// repeatable. Needed for any controller not on loopback.
+    #[arg(long = "control-allow-key")]
+    control_allow_keys: Vec<String>,
+    /// Require authentication on loopback too.
+    #[arg(long)]
+    control_auth_loopback: bool,
+    /// Role gatekeeper: a media engine's control address; repeatable.
+    #[arg(long = "engine")]
+    engines: Vec<String>,
+    /// Role gatekeeper: the private key file (`engine keygen --key-out`)
+    /// it authenticates to the engines with.
+    #[arg(long)]
+    control_key: Option<PathBuf>,
+    /// Role gatekeeper: the epoch it claims on the engines (raise it on
+    /// every failover; see docs/media-link.md).
+    #[arg(long, default_value_t = 1)]
+    epoch: u64,
+}
+
+/// What `engine run` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Shards, gatekeeper (with --registry) and the control port.
+    All,
+    /// Shards and the control port only.
+    Media,
+    /// The gatekeeper only, controlling --engine ADDR.
+    Gatekeeper,
+}
+
+/// The media side of the daemon: shards, static rooms, control port.
+struct Media {
+    shared: media_server::Shared,
+    server: MediaServer,
+    registry: Registry,
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    check_role(args)?;
     let default_path = PathBuf::from("config/engine.toml");
     let config_path = args
         .config
@@ -64,18 +120,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     };
     net::block_signals().context("blocking signals")?;
-    let mut engine = Engine::start(config.clone())?;
+    let mut media = match args.role {
+        Role::All | Role::Media => Some(start_media(args, &config)?),
+        Role::Gatekeeper => None,
+    };
+    let mut link_counters = None;
     let gatekeeper = match &args.registry {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
-            // Until H.225.0 call signalling exists the gatekeeper reserves a
-            // room per conference; media is added through the Engine API.
-            let handle =
-                control::service::start(service, bench::load::ras_admit::ConferenceRooms, |_| {})
-                    .with_context(|| {
-                    format!("starting the gatekeeper with registry {}", path.display())
-                })?;
+            let (api, counters) = engine_api(args)?;
+            link_counters = counters;
+            let handle = control::service::start(service, api, |_| {}).with_context(|| {
+                format!("starting the gatekeeper with registry {}", path.display())
+            })?;
             eprintln!(
                 "gatekeeper: RAS on {} with registry {}",
                 handle.local_addr(),
@@ -85,19 +143,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    eprintln!(
-        "engine: {} shard(s) on CPUs {:?}, media ports {}:{}.. ({} per shard), DSCP audio {}",
-        engine.shard_count(),
-        (0..engine.shard_count())
-            .map(|s| config.shard_cpu(s))
-            .collect::<Vec<_>>(),
-        config.media.bind_ip,
-        config.media.port_first,
-        config.media.ports_per_shard,
-        config.media.dscp_audio,
-    );
-    let mut registry = Registry::default();
-    registry.apply(&mut engine, &config.rooms);
 
     let started = Instant::now();
     let mut last_stats = Instant::now();
@@ -114,14 +159,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 break;
             }
             Some(Signal::Reload) => {
-                if let Some(path) = &config_path {
+                if let Some(path) = config_path.as_ref().filter(|_| media.is_some()) {
                     match reload(path) {
                         Ok(rooms) => {
                             eprintln!(
                                 "engine: SIGHUP: reloading the rooms from {}",
                                 path.display()
                             );
-                            registry.apply(&mut engine, &rooms);
+                            if let Some(m) = &mut media {
+                                m.registry.apply(&mut lock(&m.shared).engine, &rooms);
+                            }
                         }
                         Err(e) => eprintln!("engine: SIGHUP: keeping the old rooms: {e:#}"),
                     }
@@ -136,7 +183,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 }
             }
             Some(Signal::StopAdmissions) => {
-                engine.set_accepting(false);
+                if let Some(m) = &media {
+                    lock(&m.shared).engine.set_accepting(false);
+                }
                 if let Some(gk) = &gatekeeper {
                     if let Err(e) = gk.set_admissions_enabled(false) {
                         eprintln!("gatekeeper: {e}");
@@ -148,17 +197,38 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         if args.stats_secs > 0 && last_stats.elapsed() >= Duration::from_secs(args.stats_secs) {
             last_stats = Instant::now();
-            eprintln!("engine: {}", engine.stats().summary());
+            if let Some(m) = &media {
+                let mut c = lock(&m.shared);
+                eprintln!("engine: {}", c.engine.stats().summary());
+                eprintln!("media-link: {}", c.link_summary());
+            }
+            if let Some(counters) = &link_counters {
+                eprintln!("gatekeeper: media link: {}", counters.snapshot());
+            }
         }
     }
-    engine.set_accepting(false);
+    if let Some(m) = &media {
+        lock(&m.shared).engine.set_accepting(false);
+    }
     if let Some(gk) = gatekeeper {
         if let Ok(stats) = gk.stats() {
             eprintln!("gatekeeper: final: {:?}", stats.gatekeeper);
         }
+        if let Some(counters) = &link_counters {
+            eprintln!("gatekeeper: media link: {}", counters.snapshot());
+        }
         let _ = gk.shutdown();
     }
-    let final_stats = engine.shutdown();
+    let Some(media) = media else {
+        return Ok(());
+    };
+    media.server.stop();
+    eprintln!("media-link: final: {}", lock(&media.shared).link_summary());
+    let Ok(controlled) = Arc::try_unwrap(media.shared) else {
+        anyhow::bail!("the media link still holds the engine after stopping");
+    };
+    let controlled = controlled.into_inner().unwrap_or_else(|p| p.into_inner());
+    let final_stats = controlled.engine.shutdown();
     eprintln!("engine: final: {}", final_stats.summary());
     let latency = final_stats.latency();
     if latency.count() > 0 {
@@ -173,6 +243,113 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Refuses flags that do not belong to the role, before anything starts.
+fn check_role(args: &RunArgs) -> anyhow::Result<()> {
+    match args.role {
+        Role::Media if args.registry.is_some() => {
+            anyhow::bail!("--role media runs no gatekeeper: drop --registry, or use --role all")
+        }
+        Role::Gatekeeper if args.registry.is_none() => {
+            anyhow::bail!("--role gatekeeper needs --registry FILE")
+        }
+        Role::Gatekeeper if args.engines.is_empty() => {
+            anyhow::bail!("--role gatekeeper needs at least one --engine HOST:PORT (a media engine's --control-listen)")
+        }
+        Role::Gatekeeper if !args.control_allow_keys.is_empty() || args.control_auth_loopback => {
+            anyhow::bail!("--control-allow-key and --control-auth-loopback configure a media engine's control port: use them with --role media or all")
+        }
+        Role::All | Role::Media if !args.engines.is_empty() || args.control_key.is_some() => {
+            anyhow::bail!("--engine and --control-key are for --role gatekeeper")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Starts the shards, the static rooms and the control port.
+fn start_media(args: &RunArgs, config: &EngineConfig) -> anyhow::Result<Media> {
+    let mut engine = Engine::start(config.clone())?;
+    eprintln!(
+        "engine: {} shard(s) on CPUs {:?}, media ports {}:{}.. ({} per shard), DSCP audio {}",
+        engine.shard_count(),
+        (0..engine.shard_count())
+            .map(|s| config.shard_cpu(s))
+            .collect::<Vec<_>>(),
+        config.media.bind_ip,
+        config.media.port_first,
+        config.media.ports_per_shard,
+        config.media.dscp_audio,
+    );
+    let mut registry = Registry::default();
+    registry.apply(&mut engine, &config.rooms);
+    let mut link = control::media_link::ServerConfig {
+        allowed_keys: Vec::new(),
+        loopback_without_auth: !args.control_auth_loopback,
+    };
+    for hex in &args.control_allow_keys {
+        link.allowed_keys.push(
+            control::media_link::auth::parse_public_key(hex)
+                .map_err(|e| anyhow::anyhow!("--control-allow-key {hex}: {e}"))?,
+        );
+    }
+    let shared = Arc::new(std::sync::Mutex::new(Controlled::new(engine)));
+    let server = media_server::start(args.control_listen, link, Arc::clone(&shared))
+        .with_context(|| format!("--control-listen {}", args.control_listen))?;
+    eprintln!(
+        "media-link: control on {} ({} controller key(s); loopback {})",
+        server.local_addr(),
+        args.control_allow_keys.len(),
+        if args.control_auth_loopback {
+            "authenticated"
+        } else {
+            "unauthenticated"
+        }
+    );
+    Ok(Media {
+        shared,
+        server,
+        registry,
+    })
+}
+
+/// The gatekeeper's engine side: remote engines in role gatekeeper; in role
+/// all, until H.225.0 call signalling exists, a room id per conference
+/// (media is added through the Engine API or the control port). Also
+/// returns the link's counters in role gatekeeper.
+fn engine_api(args: &RunArgs) -> anyhow::Result<(EngineApiBox, Option<Arc<LinkCounters>>)> {
+    if args.role != Role::Gatekeeper {
+        return Ok((Box::new(bench::load::ras_admit::ConferenceRooms), None));
+    }
+    let key = match &args.control_key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--control-key {}", path.display()))?;
+            let (_, key) = control::security::keys::parse_private_key_file(&text)
+                .with_context(|| format!("--control-key {}", path.display()))?;
+            Some(key)
+        }
+        None => None,
+    };
+    let mut configs = Vec::new();
+    for target in &args.engines {
+        let addr = control::media_link::MediaClient::resolve(target)
+            .map_err(|e| anyhow::anyhow!("--engine {e}"))?;
+        let mut c = control::media_link::ClientConfig::new(addr, "engine run --role gatekeeper");
+        c.key = key.clone();
+        configs.push(c);
+    }
+    eprintln!(
+        "gatekeeper: controlling media engine(s) {} at epoch {}",
+        args.engines.join(", "),
+        args.epoch
+    );
+    let remote = control::media_link::RemoteEngine::start(configs, args.epoch)
+        .map_err(anyhow::Error::msg)?;
+    let counters = remote.counters_handle();
+    Ok((Box::new(remote), Some(counters)))
+}
+
+type EngineApiBox = Box<dyn control::engine_api::EngineApi + Send>;
 
 fn reload(path: &Path) -> anyhow::Result<Vec<StaticRoom>> {
     Ok(EngineConfig::from_file(path)?.rooms)

@@ -47,6 +47,9 @@ fn signals_reload_stop_admissions_and_stop() {
             "0",
             "--exit-after-secs",
             "20",
+            // Tests run in parallel: not the default control port.
+            "--control-listen",
+            "127.0.0.1:0",
         ])
         .stderr(Stdio::piped())
         .spawn()

@@ -54,6 +54,9 @@ fn gatekeeper_admits_reloads_and_stops_with_the_engine() {
             "20",
             "--ras-listen",
             "127.0.0.1:0",
+            // Tests run in parallel: not the default control port.
+            "--control-listen",
+            "127.0.0.1:0",
             "--config",
         ])
         .arg(&config)

@@ -1,0 +1,324 @@
+//! [`RemoteEngine`]: the gatekeeper's [`EngineApi`] over the media link.
+//!
+//! The gatekeeper thread must never wait on the network, so room ids are
+//! allocated here, locally, and each command is handed to a link thread per
+//! engine over a bounded queue; a full queue answers `Busy` (ARJ
+//! `resourceUnavailable`) and is counted. The link thread connects, claims
+//! the gatekeeper's epoch, applies the commands in order and pings when
+//! idle; every failure is counted, none is waited on by the gatekeeper.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::client::{ClientConfig, ClientError, MediaClient};
+use super::messages::{Epoch, LinkError};
+use crate::engine_api::{EngineApi, EngineError, ProvisionRequest, ReleaseRequest, RoomId};
+
+/// Commands queued per engine before `Busy`.
+pub const QUEUE_MAX: usize = 256;
+/// Idle time after which the link thread pings (and reconnects if needed).
+pub const PING_EVERY: Duration = Duration::from_secs(5);
+/// After a failed connect, commands fail at once for this long instead of
+/// each waiting on an unreachable engine, so a backlog drains quickly.
+pub const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
+/// Rooms allocated by a gatekeeper start here, above any static room id of
+/// an engine config, below the ids `engine bench --target` uses.
+pub const ROOM_BASE: u32 = 1_000_000_000;
+
+/// Counters of the link, shared with the link threads.
+#[derive(Debug, Default)]
+pub struct LinkCounters {
+    /// Commands queued.
+    pub queued: AtomicU64,
+    /// Commands refused because the queue was full.
+    pub busy: AtomicU64,
+    /// Commands the engine applied.
+    pub applied: AtomicU64,
+    /// Commands that failed (connection, refusal other than fencing).
+    pub failed: AtomicU64,
+    /// Commands refused for a stale epoch: a newer controller exists.
+    pub fenced: AtomicU64,
+    /// Connections made (first connect and reconnects).
+    pub connects: AtomicU64,
+}
+
+/// A plain copy of [`LinkCounters`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LinkCountersSnapshot {
+    /// See [`LinkCounters`].
+    pub queued: u64,
+    /// See [`LinkCounters`].
+    pub busy: u64,
+    /// See [`LinkCounters`].
+    pub applied: u64,
+    /// See [`LinkCounters`].
+    pub failed: u64,
+    /// See [`LinkCounters`].
+    pub fenced: u64,
+    /// See [`LinkCounters`].
+    pub connects: u64,
+}
+
+impl std::fmt::Display for LinkCountersSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "queued {} applied {} busy {} failed {} fenced {} connects {}",
+            self.queued, self.applied, self.busy, self.failed, self.fenced, self.connects
+        )
+    }
+}
+
+impl LinkCounters {
+    /// A plain copy.
+    pub fn snapshot(&self) -> LinkCountersSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        LinkCountersSnapshot {
+            queued: g(&self.queued),
+            busy: g(&self.busy),
+            applied: g(&self.applied),
+            failed: g(&self.failed),
+            fenced: g(&self.fenced),
+            connects: g(&self.connects),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Command {
+    CreateRoom(u32),
+    DestroyRoom(u32),
+    Claim(Epoch),
+    Stop,
+}
+
+#[derive(Debug)]
+struct Link {
+    tx: SyncSender<Command>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Media engines controlled over the link.
+#[derive(Debug)]
+pub struct RemoteEngine {
+    links: Vec<Link>,
+    /// room → (engine index, participants provisioned).
+    rooms: HashMap<u64, (usize, u32)>,
+    next_room: u32,
+    counters: Arc<LinkCounters>,
+}
+
+impl RemoteEngine {
+    /// Starts one link thread per engine; they connect in the background and
+    /// claim `epoch`. Never blocks on the network.
+    pub fn start(engines: Vec<ClientConfig>, epoch: Epoch) -> Result<Self, String> {
+        if engines.is_empty() {
+            return Err("no media engine to control (give --engine ADDR)".into());
+        }
+        let counters = Arc::new(LinkCounters::default());
+        let mut links = Vec::with_capacity(engines.len());
+        for (i, config) in engines.into_iter().enumerate() {
+            let (tx, rx) = mpsc::sync_channel(QUEUE_MAX);
+            let c = Arc::clone(&counters);
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name(format!("media-link-{i}"))
+                .spawn(move || link_thread(config, epoch, &rx, &c, &s))
+                .map_err(|e| format!("starting the media link thread: {e}"))?;
+            links.push(Link { tx, stop });
+        }
+        Ok(Self {
+            links,
+            rooms: HashMap::new(),
+            next_room: ROOM_BASE,
+            counters,
+        })
+    }
+
+    /// The link's counters.
+    #[must_use]
+    pub fn counters(&self) -> LinkCountersSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// A handle on the counters that outlives a move into the gatekeeper.
+    #[must_use]
+    pub fn counters_handle(&self) -> Arc<LinkCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Raises the epoch on every engine (after an HA promotion).
+    pub fn claim(&mut self, epoch: Epoch) -> Result<(), EngineError> {
+        for i in 0..self.links.len() {
+            self.send(i, Command::Claim(epoch))?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, engine: usize, command: Command) -> Result<(), EngineError> {
+        match self.links[engine].tx.try_send(command) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.counters.busy.fetch_add(1, Ordering::Relaxed);
+                Err(EngineError::Busy)
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                Err(EngineError::NoCapacity)
+            }
+        }
+    }
+}
+
+impl EngineApi for RemoteEngine {
+    fn provision(&mut self, request: &ProvisionRequest) -> Result<RoomId, EngineError> {
+        if let Some(room) = request.room {
+            if let Some((_, members)) = self.rooms.get_mut(&room.0) {
+                *members += 1;
+                return Ok(room);
+            }
+        }
+        // Ids are reused only after 2^32 - ROOM_BASE rooms; a clash with a
+        // room still open is skipped.
+        let mut id = self.next_room;
+        while self.rooms.contains_key(&u64::from(id)) {
+            id = id.checked_add(1).unwrap_or(ROOM_BASE);
+        }
+        let engine = id as usize % self.links.len();
+        self.send(engine, Command::CreateRoom(id))?;
+        self.next_room = id.checked_add(1).unwrap_or(ROOM_BASE);
+        self.rooms.insert(u64::from(id), (engine, 1));
+        Ok(RoomId(u64::from(id)))
+    }
+
+    fn release(&mut self, request: &ReleaseRequest) {
+        let Some((engine, members)) = self.rooms.get_mut(&request.room.0) else {
+            return;
+        };
+        *members = members.saturating_sub(1);
+        if *members == 0 {
+            let engine = *engine;
+            self.rooms.remove(&request.room.0);
+            // Best effort: a full queue is counted; the room stays until the
+            // engine restarts or is destroyed by hand.
+            let _ = self.send(engine, Command::DestroyRoom(request.room.0 as u32));
+        }
+    }
+}
+
+impl Drop for RemoteEngine {
+    /// Tells the link threads to stop and does not wait: a thread inside a
+    /// network call ends by itself within its timeouts (at most connect +
+    /// two request timeouts), and a gatekeeper shutting down must not wait
+    /// on an unreachable engine.
+    fn drop(&mut self) {
+        for link in &self.links {
+            link.stop.store(true, Ordering::Relaxed);
+            let _ = link.tx.try_send(Command::Stop);
+        }
+    }
+}
+
+/// One engine's connection with its reconnect back-off.
+#[derive(Debug)]
+struct Conn {
+    config: ClientConfig,
+    client: Option<MediaClient>,
+    retry_at: Option<Instant>,
+}
+
+impl Conn {
+    /// Connects and claims `epoch` unless connected or backing off.
+    // The link thread is an IO shell: it reads the clock for its reconnect
+    // back-off, as the UDP service shell does.
+    #[allow(clippy::disallowed_methods)]
+    fn ensure(&mut self, epoch: Epoch, c: &LinkCounters) {
+        if self.client.as_ref().is_some_and(MediaClient::is_connected) {
+            return;
+        }
+        self.client = None;
+        if self.retry_at.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        self.retry_at = Some(Instant::now() + RECONNECT_BACKOFF);
+        let Ok(mut cl) = MediaClient::connect(self.config.clone()) else {
+            return;
+        };
+        c.connects.fetch_add(1, Ordering::Relaxed);
+        match cl.claim(epoch) {
+            Ok(_) => {
+                self.retry_at = None;
+                self.client = Some(cl);
+            }
+            Err(e) => count(c, &e),
+        }
+    }
+}
+
+fn link_thread(
+    config: ClientConfig,
+    mut epoch: Epoch,
+    rx: &Receiver<Command>,
+    c: &LinkCounters,
+    stop: &AtomicBool,
+) {
+    let mut link = Conn {
+        config,
+        client: None,
+        retry_at: None,
+    };
+    // Connect and claim at once, so the epoch is raised when the gatekeeper
+    // starts rather than at its first admission.
+    link.ensure(epoch, c);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let command = match rx.recv_timeout(PING_EVERY) {
+            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(command) => command,
+            Err(RecvTimeoutError::Timeout) => {
+                link.ensure(epoch, c);
+                if let Some(cl) = link.client.as_mut() {
+                    let _ = cl.ping();
+                }
+                continue;
+            }
+        };
+        if let Command::Claim(e) = command {
+            epoch = e;
+            link.client = None;
+            link.retry_at = None;
+        }
+        link.ensure(epoch, c);
+        let Some(cl) = link.client.as_mut() else {
+            c.failed.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        let result = match command {
+            Command::CreateRoom(room) => cl.create_room(epoch, room),
+            Command::DestroyRoom(room) => cl.destroy_room(epoch, room),
+            Command::Claim(_) | Command::Stop => Ok(()),
+        };
+        match result {
+            Ok(()) => {
+                c.applied.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => count(c, &e),
+        }
+    }
+}
+
+fn count(c: &LinkCounters, e: &ClientError) {
+    match e.refusal() {
+        Some(LinkError::StaleEpoch { .. }) => c.fenced.fetch_add(1, Ordering::Relaxed),
+        _ => c.failed.fetch_add(1, Ordering::Relaxed),
+    };
+}
