@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use control::audit::{
-    self, record_for, AuditRecord, AuditWriter, FsyncPolicy, LogKind, VerifyError, GENESIS_HASH,
+    self, AuditRecord, AuditWriter, FsyncPolicy, LogKind, RasAuditTrail, VerifyError, GENESIS_HASH,
 };
-use control::gatekeeper::{Event, UnixMillis};
+use control::gatekeeper::{Event, Transmit, UnixMillis};
 use control::policy::{Decision, Gate};
 
 /// 2026-11-23T10:00:00Z.
@@ -253,22 +253,65 @@ fn unreadable_path_exits_2() {
     assert_eq!(audit::verify_command(&[missing], &mut out), 2);
 }
 
+/// The wire bytes of a sample reply.
+fn sample(name: &str) -> Vec<u8> {
+    let m = control::ras::samples::all()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .message;
+    control::ras::encode(&m).unwrap()
+}
+
 #[test]
-fn gatekeeper_events_map_to_ras_records() {
-    let from = "127.0.0.1:40000".parse().unwrap();
-    let rejected = Event::Gate {
-        decision: Decision::reject(Gate::Fairness, "quota exhausted"),
+fn gatekeeper_events_fold_into_one_record_per_reply() {
+    let from: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let dir = scratch("events");
+    let mut trail = RasAuditTrail::new(AuditWriter::open(&dir, FsyncPolicy::Os).unwrap());
+    let gate = |decision, terminal: &str| Event::Gate {
+        decision,
         request: "ARQ",
-        terminal_id: Some("if://guardian/a".into()),
+        terminal_id: Some(terminal.into()),
         from,
     };
-    let r = record_for(UnixMillis(DAY1), &rejected).unwrap();
-    let dir = scratch("events");
-    let mut w = AuditWriter::open(&dir, FsyncPolicy::Os).unwrap();
-    w.append(&r).unwrap();
-    w.append(
-        &record_for(
-            UnixMillis(DAY1 + 1),
+    let t = |at| UnixMillis(DAY1 + at);
+    // An ARQ refused at the fairness gate: two gate events, one ARJ record.
+    trail
+        .on_event(
+            t(0),
+            &gate(
+                Decision::pass(Gate::AntiSybil, "registered endpoint"),
+                "if://guardian/a",
+            ),
+        )
+        .unwrap();
+    trail
+        .on_event(
+            t(0),
+            &gate(
+                Decision::reject(Gate::Fairness, "quota of mail@example.org exhausted"),
+                "if://guardian/a",
+            ),
+        )
+        .unwrap();
+    let arj = Transmit {
+        to: from,
+        bytes: sample("arj"),
+    };
+    trail.before_send(t(0), &arj).unwrap();
+    // An admitted ARQ: the ACF record carries the grant.
+    trail
+        .on_event(
+            t(1),
+            &gate(
+                Decision::pass(Gate::Capacity, "room has capacity"),
+                "if://guardian/b",
+            ),
+        )
+        .unwrap();
+    trail
+        .on_event(
+            t(1),
             &Event::Admitted {
                 terminal_id: "if://guardian/b".into(),
                 conference_id: [7; 16],
@@ -276,14 +319,65 @@ fn gatekeeper_events_map_to_ras_records() {
                 reduced: true,
             },
         )
-        .unwrap(),
-    )
-    .unwrap();
+        .unwrap();
+    trail
+        .before_send(
+            t(1),
+            &Transmit {
+                to: from,
+                bytes: sample("acf"),
+            },
+        )
+        .unwrap();
+    // A release is its own record.
+    trail
+        .on_event(
+            t(2),
+            &Event::Released {
+                terminal_id: "if://guardian/b".into(),
+                conference_id: [7; 16],
+            },
+        )
+        .unwrap();
+    drop(trail);
     let text = fs::read_to_string(dir.join("h323_witness/h323_ras_20261123.jsonl")).unwrap();
     let l: Vec<&str> = text.lines().collect();
-    assert!(l[0].contains(r#""msg_type": "ARJ""#) && l[0].contains(r#""gate": "fairness""#));
-    assert!(l[0].contains(r#""terminal_id": "if://guardian/a""#));
-    assert!(l[1].contains(r#""msg_type": "ACF""#) && l[1].contains(r#""bandwidth_bps": 128000"#));
+    assert_eq!(l.len(), 3, "{text}");
+    assert_eq!(text.matches(r#""msg_type": "ARJ""#).count(), 1);
+    assert!(
+        l[0].contains(r#""gate": "fairness""#) && l[0].contains(r#""passed": false"#),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains(r#""terminal_id": "if://guardian/a""#),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains(r#""request": "ARQ""#) && l[0].contains(r#""request_seq": "#),
+        "{}",
+        l[0]
+    );
+    assert!(l[0].contains(r#""reject_reason": ""#), "{}", l[0]);
+    assert!(
+        l[0].contains("[email]") && !l[0].contains("mail@example.org"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[1].contains(r#""msg_type": "ACF""#) && l[1].contains(r#""bandwidth_bps": 128000"#),
+        "{}",
+        l[1]
+    );
+    assert!(
+        l[1].contains(r#""gate": "capacity""#) && l[1].contains(r#""to": "127.0.0.1:40000""#),
+        "{}",
+        l[1]
+    );
+    assert!(l[2].contains(r#""msg_type": "RELEASED""#), "{}", l[2]);
+    let v: serde_json::Value = serde_json::from_str(l[0]).unwrap();
+    assert_eq!(v["msg_type"], "ARJ");
     audit::verify(&[dir]).unwrap();
 }
 
