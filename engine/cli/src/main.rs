@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench_cmd;
 mod demo;
 mod keys_cmd;
+mod observe;
 mod run;
 mod validate;
 

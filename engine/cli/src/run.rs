@@ -47,6 +47,8 @@ pub struct RunArgs {
     /// Stop by itself after this many seconds (tests, demos).
     #[arg(long)]
     exit_after_secs: Option<u64>,
+    #[command(flatten)]
+    observe: crate::observe::ObserveArgs,
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
@@ -69,6 +71,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
+            service.audit = args.observe.audit();
             // Until H.225.0 call signalling exists the gatekeeper reserves a
             // room per conference; media is added through the Engine API.
             let handle =
@@ -98,6 +101,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let mut registry = Registry::default();
     registry.apply(&mut engine, &config.rooms);
+    let mut observer = crate::observe::start(&args.observe)?;
 
     let started = Instant::now();
     let mut last_stats = Instant::now();
@@ -146,6 +150,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
             None => {}
         }
+        observer.tick(&mut engine, gatekeeper.as_ref());
         if args.stats_secs > 0 && last_stats.elapsed() >= Duration::from_secs(args.stats_secs) {
             last_stats = Instant::now();
             eprintln!("engine: {}", engine.stats().summary());
