@@ -239,6 +239,32 @@ fn chain_continues_across_a_restart_and_a_torn_tail() {
 }
 
 #[test]
+fn torn_last_line_is_a_warning_not_a_tamper() {
+    let dir = scratch("torn");
+    let (day1, day2) = two_days(&dir);
+    let mut torn = fs::read(&day2).unwrap();
+    torn.extend_from_slice(br#"{"ts": "2026-11-24T10:00:01.000Z", "msg_type": "AC"#);
+    fs::write(&day2, &torn).unwrap();
+    let summary = audit::verify(&[dir.clone()]).unwrap();
+    assert_eq!(summary.chains[0].records, 6);
+    assert_eq!(summary.chains[0].torn_tail, Some((day2.clone(), 4)));
+    let mut out = Vec::new();
+    assert_eq!(audit::verify_command(&[dir.clone()], &mut out), 0);
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("torn last line") && out.contains("h323_ras_20261124.jsonl:4"),
+        "{out}"
+    );
+    // The same cut in an older file is damage, not a crash artefact.
+    let mut old = fs::read(&day1).unwrap();
+    old.pop();
+    fs::write(&day1, &old).unwrap();
+    let (path, line, problem) = tamper_location(&dir);
+    assert_eq!((path, line), (day1, 3));
+    assert!(problem.contains("no newline"), "{problem}");
+}
+
+#[test]
 fn verifying_a_later_file_alone_reports_an_open_start() {
     let dir = scratch("partial");
     let (_, day2) = two_days(&dir);
