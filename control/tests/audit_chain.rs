@@ -245,11 +245,14 @@ fn torn_last_line_is_a_warning_not_a_tamper() {
     let mut torn = fs::read(&day2).unwrap();
     torn.extend_from_slice(br#"{"ts": "2026-11-24T10:00:01.000Z", "msg_type": "AC"#);
     fs::write(&day2, &torn).unwrap();
-    let summary = audit::verify(&[dir.clone()]).unwrap();
+    let summary = audit::verify(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(summary.chains[0].records, 6);
     assert_eq!(summary.chains[0].torn_tail, Some((day2.clone(), 4)));
     let mut out = Vec::new();
-    assert_eq!(audit::verify_command(&[dir.clone()], &mut out), 0);
+    assert_eq!(
+        audit::verify_command(std::slice::from_ref(&dir), &mut out),
+        0
+    );
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains("torn last line") && out.contains("h323_ras_20261124.jsonl:4"),
