@@ -323,7 +323,12 @@ fn last_content_hash(path: &Path) -> Result<Option<String>> {
     file.seek(SeekFrom::Start(len - window))
         .map_err(io_err(path))?;
     let mut tail = Vec::with_capacity(window as usize);
-    file.read_to_end(&mut tail).map_err(io_err(path))?;
+    // At most `window` bytes, even if the file grows or is not a regular
+    // file (a special file never reaches end-of-file).
+    (&mut file)
+        .take(window)
+        .read_to_end(&mut tail)
+        .map_err(io_err(path))?;
     let complete = match tail.iter().rposition(|&b| b == b'\n') {
         Some(i) => i + 1,
         None if len > window => return Err(AuditError::BadTail { path: path.into() }),
