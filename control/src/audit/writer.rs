@@ -351,3 +351,20 @@ fn last_content_hash(path: &Path) -> Result<Option<String>> {
         None => Err(AuditError::BadTail { path: path.into() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FsyncPolicy;
+
+    #[test]
+    fn fsync_policy_names_round_trip() {
+        for text in ["every", "os", "group:256:200", "group:1:1"] {
+            let policy: FsyncPolicy = text.parse().unwrap();
+            assert_eq!(policy.to_string(), text);
+        }
+        assert_eq!("group".parse::<FsyncPolicy>(), Ok(FsyncPolicy::default()));
+        for bad in ["", "always", "group:0:200", "group:10", "group:x:1"] {
+            assert!(bad.parse::<FsyncPolicy>().is_err(), "{bad}");
+        }
+    }
+}
