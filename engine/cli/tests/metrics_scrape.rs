@@ -1,7 +1,8 @@
 //! A real `engine run --registry` serves /metrics fed from the running
 //! engine and gatekeeper: after a guardian registers and is admitted, a
 //! scrape shows `h323_gatekeeper_up{role="primary"} 1`, the admission, the
-//! active call and the guardian's bandwidth, failover counters at 0; every
+//! active call and the guardian's bandwidth, failover counters at 0, and
+//! the static room's participant with the 10 RTP packets it sent; every
 //! metric that config/alerts.yml and config/grafana/mcu-dashboard.json use
 //! is in the scrape; `promtool check metrics` accepts it (skipped loudly
 //! without promtool); the RAS audit log has the ACF and verifies.
@@ -12,7 +13,8 @@ use std::collections::BTreeSet;
 
 use control::ras::RasMessage;
 use metrics_support::{
-    audit_verify, metric_names, ras_records, registry, repo_root, run_tool, scrape_until, Engine,
+    audit_verify, metric_names, ras_records, registry, repo_root, run_tool, scrape_until, send_rtp,
+    Engine,
 };
 
 /// promtool lints the issue's own name `h323_rtp_latency_ms` for its
@@ -49,8 +51,10 @@ fn run_serves_every_metric_the_alerts_and_dashboard_use() {
         reply.name()
     );
 
-    let text = scrape_until(engine.metrics, "the admission", |t| {
+    send_rtp(&engine, 10);
+    let text = scrape_until(engine.metrics, "the admission and the RTP", |t| {
         t.contains("h323_gatekeeper_total_admissions 1")
+            && t.contains("h323_engine_packets_in_total 10")
     });
     for expected in [
         r#"h323_gatekeeper_up{instance="test-gk",role="primary"} 1"#,
@@ -58,6 +62,7 @@ fn run_serves_every_metric_the_alerts_and_dashboard_use() {
         "h323_gatekeeper_registrations 1",
         "h323_gatekeeper_failover_total 0",
         "h323_gatekeeper_failover_duration_seconds 0.0",
+        "h323_mcu_active_participants 1",
         r#"h323_guardian_bandwidth_bps{terminal_id="if://guardian/obs-0"} 64000"#,
         r#"h323_engine_tick_overruns_total{shard="0"}"#,
     ] {

@@ -23,8 +23,12 @@ pub struct Engine {
     pub ras: SocketAddr,
     pub metrics: SocketAddr,
     pub audit_dir: PathBuf,
-    /// (terminal_id, private key file contents) per guardian.
+    /// Private key files, one per guardian.
     pub keys: Vec<String>,
+    /// The static room's one participant: its socket (the address the
+    /// config names as its `remote_rtp`) and where the engine takes its RTP.
+    pub rtp: UdpSocket,
+    pub engine_rtp: SocketAddr,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -47,15 +51,20 @@ pub fn registry(dir: &Path, guardians: usize) -> (PathBuf, Vec<String>) {
 }
 
 impl Engine {
-    /// Starts `engine run` in `dir` (media ports from `port_first`), its
-    /// audit log in `dir/logs`, reusing `registry` and `keys`.
+    /// Starts `engine run` in `dir` (media ports from `port_first`, one
+    /// static room with one participant), its audit log in `dir/logs`,
+    /// reusing `registry` and `keys`.
     pub fn start(dir: &Path, registry: &Path, keys: &[String], port_first: u16) -> Self {
+        let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let config = dir.join("engine.toml");
         std::fs::write(
             &config,
             format!(
                 "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n\
-                 [media]\nport_first = {port_first}\nports_per_shard = 20\n"
+                 [media]\nport_first = {port_first}\nports_per_shard = 20\n\
+                 [[room]]\nid = 1\n[[room.participant]]\nid = 1\ncodec = \"pcmu\"\n\
+                 remote_rtp = \"{}\"\n",
+                rtp.local_addr().unwrap()
             ),
         )
         .unwrap();
@@ -100,9 +109,14 @@ impl Engine {
             metrics: "127.0.0.1:1".parse().unwrap(),
             audit_dir,
             keys: keys.to_vec(),
+            rtp,
+            engine_rtp: "127.0.0.1:1".parse().unwrap(),
         };
         let line = e.wait_for("gatekeeper: RAS on ");
         e.ras = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        let line = e.wait_for("send RTP to ");
+        let addr = line.split("send RTP to ").nth(1).unwrap();
+        e.engine_rtp = addr.split_whitespace().next().unwrap().parse().unwrap();
         let line = e.wait_for("metrics: serving http://");
         let addr = line
             .split("http://")
@@ -149,6 +163,20 @@ impl Drop for Engine {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Sends `n` G.711 µ-law RTP packets (20 ms of silence each) from the
+/// participant's own address.
+pub fn send_rtp(engine: &Engine, n: u16) {
+    for seq in 0..n {
+        let mut packet = vec![0x80, 0];
+        packet.extend_from_slice(&seq.to_be_bytes());
+        packet.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend_from_slice(&[0xff; 160]);
+        engine.rtp.send_to(&packet, engine.engine_rtp).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
