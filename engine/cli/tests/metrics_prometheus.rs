@@ -1,7 +1,7 @@
 //! A real Prometheus server (Debian `prometheus`) scrapes a running
 //! `engine run --registry` every second; its HTTP query API then returns
-//! `h323_gatekeeper_up == 1` with role="primary" and a
-//! `h323_mcu_active_participants` series. Bounded: 30 s of polling at most;
+//! `h323_gatekeeper_up == 1` with role="primary" and
+//! `h323_mcu_active_participants == 1` (the static room's participant). Bounded: 30 s of polling at most;
 //! both processes are stopped at the end. Skipped, loudly, when the
 //! `prometheus` binary is missing (scripts/deps.sh installs it for CI).
 //!
@@ -105,8 +105,10 @@ fn prometheus_scrapes_the_running_engine() {
         std::thread::sleep(Duration::from_millis(500));
         // h323_gatekeeper_up == 1
         up = up.or_else(|| query(web, "h323_gatekeeper_up%20%3D%3D%201").filter(|r| !r.is_empty()));
-        participants = participants
-            .or_else(|| query(web, "h323_mcu_active_participants").filter(|r| !r.is_empty()));
+        // The static room's one participant.
+        participants = participants.or_else(|| {
+            query(web, "h323_mcu_active_participants%20%3D%3D%201").filter(|r| !r.is_empty())
+        });
         failovers = query(web, "h323_gatekeeper_failover_total").filter(|r| !r.is_empty());
     }
     let up = up.expect("Prometheus never saw h323_gatekeeper_up == 1 within 30 s");
@@ -114,7 +116,7 @@ fn prometheus_scrapes_the_running_engine() {
     assert_eq!(up[0]["value"][1], "1", "{up:?}");
     assert!(
         participants.is_some(),
-        "Prometheus never saw h323_mcu_active_participants within 30 s"
+        "Prometheus never saw h323_mcu_active_participants == 1 within 30 s"
     );
     let failovers = failovers.expect("h323_gatekeeper_failover_total is scraped");
     assert_eq!(failovers[0]["value"][1], "0", "{failovers:?}");
