@@ -3,7 +3,8 @@
 //! a release each leave the record an operator greps for, with
 //! `request_seq`, `terminal_id`, gate, reason and bandwidth; the chain
 //! verifies. A reply whose record cannot be written (the day file is
-//! /dev/full) is withheld and counted.
+//! /dev/full) is withheld and counted. The HA hook writes a
+//! `GATEKEEPER_FAILOVER` record that `jq .failover_duration_sec` reads.
 
 mod common;
 
@@ -171,4 +172,39 @@ fn a_reply_whose_record_cannot_be_written_is_withheld() {
     assert!(stats.audit_errors >= 1, "{stats:?}");
     assert_eq!(stats.send_errors, 0);
     handle.shutdown().unwrap();
+}
+
+#[test]
+fn the_ha_hook_writes_a_failover_record() {
+    let (handle, logs) = start("audit-failover", |_| {});
+    handle
+        .record_failover(service::FailoverNote {
+            duration: Duration::from_millis(1250),
+            previous_primary: "gk-a".into(),
+            new_primary: "gk-b".into(),
+        })
+        .unwrap();
+    handle.shutdown().unwrap();
+    let dir = logs.join("ha");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("failover_") && name.ends_with(".jsonl"),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains(r#""event": "GATEKEEPER_FAILOVER""#), "{text}");
+    let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(v["failover_duration_sec"], 1.25);
+    assert_eq!(v["previous_primary"], "gk-a");
+    assert_eq!(v["new_primary"], "gk-b");
+    let summary = audit::verify(&[logs]).unwrap();
+    assert!(summary
+        .chains
+        .iter()
+        .any(|c| c.chain == "failover_" && c.records == 1));
 }

@@ -136,6 +136,19 @@ impl Observer {
         &self.metrics
     }
 
+    /// HA hook: a failover completed. Moves `h323_gatekeeper_failover_total`
+    /// and `…_duration_seconds`, and appends the `GATEKEEPER_FAILOVER` record
+    /// to `ha/failover_YYYYMMDD.jsonl` through the gatekeeper's audit writer.
+    #[allow(dead_code)] // called by the HA code once it lands
+    pub fn record_failover(
+        &self,
+        gatekeeper: &ServiceHandle,
+        note: control::service::FailoverNote,
+    ) -> Result<(), control::service::ServiceError> {
+        self.metrics.record_failover(note.duration);
+        gatekeeper.record_failover(note)
+    }
+
     /// HA hook: the `role` label of `h323_gatekeeper_up` (`primary`,
     /// `standby`).
     #[allow(dead_code)] // called by the HA code once it lands
