@@ -14,9 +14,13 @@
 //! - [`registry::check`] for `engine registry check FILE`,
 //! - [`service::start`] for `engine run`, returning a [`service::ServiceHandle`]
 //!   that reloads the registry (SIGHUP), stops admissions (SIGUSR1) and shuts
-//!   down.
+//!   down; with `ServiceConfig::audit` it records every reply in the [`audit`]
+//!   log before sending it,
+//! - [`metrics::Metrics`] and [`metrics::http::MetricsServer`] for `/metrics`,
+//! - [`audit::verify_command`] for `engine audit verify`.
 //!
-//! See docs/ras.md (protocol, decisions) and docs/security.md.
+//! See docs/ras.md (protocol, decisions), docs/security.md, docs/audit.md and
+//! docs/metrics.md.
 
 pub mod audit;
 pub mod client;

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use control::audit::{
-    self, record_for, AuditRecord, AuditWriter, FsyncPolicy, LogKind, VerifyError, GENESIS_HASH,
+    self, AuditRecord, AuditWriter, FsyncPolicy, LogKind, RasAuditTrail, VerifyError, GENESIS_HASH,
 };
-use control::gatekeeper::{Event, UnixMillis};
+use control::gatekeeper::{Event, Transmit, UnixMillis};
 use control::policy::{Decision, Gate};
 
 /// 2026-11-23T10:00:00Z.
@@ -239,6 +239,35 @@ fn chain_continues_across_a_restart_and_a_torn_tail() {
 }
 
 #[test]
+fn torn_last_line_is_a_warning_not_a_tamper() {
+    let dir = scratch("torn");
+    let (day1, day2) = two_days(&dir);
+    let mut torn = fs::read(&day2).unwrap();
+    torn.extend_from_slice(br#"{"ts": "2026-11-24T10:00:01.000Z", "msg_type": "AC"#);
+    fs::write(&day2, &torn).unwrap();
+    let summary = audit::verify(std::slice::from_ref(&dir)).unwrap();
+    assert_eq!(summary.chains[0].records, 6);
+    assert_eq!(summary.chains[0].torn_tail, Some((day2.clone(), 4)));
+    let mut out = Vec::new();
+    assert_eq!(
+        audit::verify_command(std::slice::from_ref(&dir), &mut out),
+        0
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("torn last line") && out.contains("h323_ras_20261124.jsonl:4"),
+        "{out}"
+    );
+    // The same cut in an older file is damage, not a crash artefact.
+    let mut old = fs::read(&day1).unwrap();
+    old.pop();
+    fs::write(&day1, &old).unwrap();
+    let (path, line, problem) = tamper_location(&dir);
+    assert_eq!((path, line), (day1, 3));
+    assert!(problem.contains("no newline"), "{problem}");
+}
+
+#[test]
 fn verifying_a_later_file_alone_reports_an_open_start() {
     let dir = scratch("partial");
     let (_, day2) = two_days(&dir);
@@ -253,22 +282,65 @@ fn unreadable_path_exits_2() {
     assert_eq!(audit::verify_command(&[missing], &mut out), 2);
 }
 
+/// The wire bytes of a sample reply.
+fn sample(name: &str) -> Vec<u8> {
+    let m = control::ras::samples::all()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .message;
+    control::ras::encode(&m).unwrap()
+}
+
 #[test]
-fn gatekeeper_events_map_to_ras_records() {
-    let from = "127.0.0.1:40000".parse().unwrap();
-    let rejected = Event::Gate {
-        decision: Decision::reject(Gate::Fairness, "quota exhausted"),
+fn gatekeeper_events_fold_into_one_record_per_reply() {
+    let from: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let dir = scratch("events");
+    let mut trail = RasAuditTrail::new(AuditWriter::open(&dir, FsyncPolicy::Os).unwrap());
+    let gate = |decision, terminal: &str| Event::Gate {
+        decision,
         request: "ARQ",
-        terminal_id: Some("if://guardian/a".into()),
+        terminal_id: Some(terminal.into()),
         from,
     };
-    let r = record_for(UnixMillis(DAY1), &rejected).unwrap();
-    let dir = scratch("events");
-    let mut w = AuditWriter::open(&dir, FsyncPolicy::Os).unwrap();
-    w.append(&r).unwrap();
-    w.append(
-        &record_for(
-            UnixMillis(DAY1 + 1),
+    let t = |at| UnixMillis(DAY1 + at);
+    // An ARQ refused at the fairness gate: two gate events, one ARJ record.
+    trail
+        .on_event(
+            t(0),
+            &gate(
+                Decision::pass(Gate::AntiSybil, "registered endpoint"),
+                "if://guardian/a",
+            ),
+        )
+        .unwrap();
+    trail
+        .on_event(
+            t(0),
+            &gate(
+                Decision::reject(Gate::Fairness, "quota of mail@example.org exhausted"),
+                "if://guardian/a",
+            ),
+        )
+        .unwrap();
+    let arj = Transmit {
+        to: from,
+        bytes: sample("arj"),
+    };
+    trail.before_send(t(0), &arj).unwrap();
+    // An admitted ARQ: the ACF record carries the grant.
+    trail
+        .on_event(
+            t(1),
+            &gate(
+                Decision::pass(Gate::Capacity, "room has capacity"),
+                "if://guardian/b",
+            ),
+        )
+        .unwrap();
+    trail
+        .on_event(
+            t(1),
             &Event::Admitted {
                 terminal_id: "if://guardian/b".into(),
                 conference_id: [7; 16],
@@ -276,14 +348,65 @@ fn gatekeeper_events_map_to_ras_records() {
                 reduced: true,
             },
         )
-        .unwrap(),
-    )
-    .unwrap();
+        .unwrap();
+    trail
+        .before_send(
+            t(1),
+            &Transmit {
+                to: from,
+                bytes: sample("acf"),
+            },
+        )
+        .unwrap();
+    // A release is its own record.
+    trail
+        .on_event(
+            t(2),
+            &Event::Released {
+                terminal_id: "if://guardian/b".into(),
+                conference_id: [7; 16],
+            },
+        )
+        .unwrap();
+    drop(trail);
     let text = fs::read_to_string(dir.join("h323_witness/h323_ras_20261123.jsonl")).unwrap();
     let l: Vec<&str> = text.lines().collect();
-    assert!(l[0].contains(r#""msg_type": "ARJ""#) && l[0].contains(r#""gate": "fairness""#));
-    assert!(l[0].contains(r#""terminal_id": "if://guardian/a""#));
-    assert!(l[1].contains(r#""msg_type": "ACF""#) && l[1].contains(r#""bandwidth_bps": 128000"#));
+    assert_eq!(l.len(), 3, "{text}");
+    assert_eq!(text.matches(r#""msg_type": "ARJ""#).count(), 1);
+    assert!(
+        l[0].contains(r#""gate": "fairness""#) && l[0].contains(r#""passed": false"#),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains(r#""terminal_id": "if://guardian/a""#),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains(r#""request": "ARQ""#) && l[0].contains(r#""request_seq": "#),
+        "{}",
+        l[0]
+    );
+    assert!(l[0].contains(r#""reject_reason": ""#), "{}", l[0]);
+    assert!(
+        l[0].contains("[email]") && !l[0].contains("mail@example.org"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[1].contains(r#""msg_type": "ACF""#) && l[1].contains(r#""bandwidth_bps": 128000"#),
+        "{}",
+        l[1]
+    );
+    assert!(
+        l[1].contains(r#""gate": "capacity""#) && l[1].contains(r#""to": "127.0.0.1:40000""#),
+        "{}",
+        l[1]
+    );
+    assert!(l[2].contains(r#""msg_type": "RELEASED""#), "{}", l[2]);
+    let v: serde_json::Value = serde_json::from_str(l[0]).unwrap();
+    assert_eq!(v["msg_type"], "ARJ");
     audit::verify(&[dir]).unwrap();
 }
 

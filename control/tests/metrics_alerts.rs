@@ -1,5 +1,7 @@
 //! Proves config/alerts.yml is valid (`promtool check rules`, skipped when
-//! promtool is absent) and references only metrics that `/metrics` serves.
+//! promtool is absent), that the example config/prometheus.yml loading it is
+//! valid (`promtool check config`), and that the rules reference only
+//! metrics that `/metrics` serves.
 
 mod metrics_support;
 
@@ -38,6 +40,15 @@ fn promtool_accepts_the_rules() {
 }
 
 #[test]
+fn promtool_accepts_the_example_scrape_config() {
+    let path = repo_root().join("config/prometheus.yml");
+    if let Some((ok, out)) = promtool(&["check", "config", path.to_str().unwrap()], "") {
+        assert!(ok, "promtool check config failed:\n{out}");
+        assert!(out.contains("10 rules found"), "{out}");
+    }
+}
+
+#[test]
 fn rules_use_only_exposed_metrics() {
     let rules = std::fs::read_to_string(alerts_path()).unwrap();
     for alert in [
@@ -46,6 +57,7 @@ fn rules_use_only_exposed_metrics() {
         "HighLatency",
         "HighCPU",
         "TickOverruns",
+        "AuditWriteFailing",
     ] {
         assert!(
             rules.contains(&format!("alert: {alert}\n")),

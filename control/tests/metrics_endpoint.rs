@@ -59,13 +59,21 @@ fn every_documented_metric_has_a_sample() {
 fn updates_move_counters_and_drop_departed_labels() {
     let (metrics, server) = server();
     let mut s = full_snapshot();
-    s.failover_total = 2;
-    s.role = "secondary".into();
+    s.role = "standby".into();
     s.guardian_bandwidth_bps = vec![("if://guardian/b".into(), 1)];
     metrics.update(&s);
     let text = scrape(server.local_addr());
+    assert!(text.contains("h323_gatekeeper_failover_total 0"), "{text}");
+    // The HA hook moves the failover counter and sets the duration.
+    metrics.record_failover(std::time::Duration::from_millis(1500));
+    metrics.record_failover(std::time::Duration::from_millis(420));
+    let text = scrape(server.local_addr());
     assert!(text.contains("h323_gatekeeper_failover_total 2"), "{text}");
-    assert!(text.contains(r#"role="secondary""#) && !text.contains(r#"role="primary""#));
+    assert!(
+        text.contains("h323_gatekeeper_failover_duration_seconds 0.42"),
+        "{text}"
+    );
+    assert!(text.contains(r#"role="standby""#) && !text.contains(r#"role="primary""#));
     assert!(!text.contains("guardian/a") && text.contains("guardian/b"));
 }
 

@@ -14,18 +14,21 @@
 //! or reordered record and names its file and line. Operators read
 //! docs/audit.md.
 //!
-//! The writer is synchronous on purpose: the shell appends the record of a
-//! decision before it sends the reply, so `kill -9` cannot lose the record of
-//! a reply that was sent. Time is an argument (each record carries its own
+//! The writer is synchronous on purpose: the service shell feeds every
+//! gatekeeper output through [`RasAuditTrail`], which appends the record of a
+//! reply before the reply is sent, so `kill -9` cannot lose the record of a
+//! reply that was sent. HA writes failover records through
+//! [`AuditRecord::failover`] on the same writer (the service's
+//! `record_failover`), so each chain has one writer. Time is an argument (each record carries its own
 //! timestamp, which also picks the day file); nothing here reads the clock.
 
-mod events;
 mod record;
+mod trail;
 mod verify;
 mod writer;
 
-pub use events::record_for;
 pub use record::{AuditRecord, Field, LogKind, RECORD_BYTES_MAX};
+pub use trail::{gate_name, RasAuditTrail};
 pub use verify::{verify, verify_command, KindSummary, VerifyError, VerifySummary};
 pub use writer::{AuditWriter, FsyncPolicy};
 

@@ -50,12 +50,16 @@ pub const METRIC_NAMES: &[&str] = &[
     "h323_guardian_bandwidth_bps",
     "h323_engine_tick_duration_seconds",
     "h323_engine_tick_overruns_total",
-    "h323_engine_jitter_buffer_depth_packets",
+    "h323_engine_jitter_buffer_depth_seconds",
+    "h323_rtp_jitter_seconds",
     "h323_engine_queue_full_drops_total",
     "h323_engine_packets_in_total",
     "h323_engine_packets_out_total",
     "h323_engine_packets_dropped_total",
     "h323_engine_added_latency_seconds",
+    "h323_gatekeeper_registrations",
+    "h323_audit_records_total",
+    "h323_audit_errors_total",
 ];
 
 /// The registry and handles to every metric.
@@ -75,12 +79,16 @@ pub struct Metrics {
     guardian_bandwidth_bps: Family<Labels, Gauge>,
     tick_duration_seconds: Family<Labels, SnapshotHistogram>,
     tick_overruns: Family<Labels, Counter>,
-    jitter_buffer_depth: Family<Labels, Gauge>,
+    jitter_buffer_depth: Family<Labels, FloatGauge>,
+    rtp_jitter_seconds: Family<Labels, FloatGauge>,
     queue_full_drops: Family<Labels, Counter>,
     packets_in: Counter,
     packets_out: Counter,
     packets_dropped: Family<Labels, Counter>,
     engine_added_latency_seconds: SnapshotHistogram,
+    registrations: Gauge,
+    audit_records: Counter,
+    audit_errors: Counter,
     /// Label sets set by the last update, so vanished ones can be removed
     /// without clearing (a scrape between clear and set would miss a series).
     seen: Mutex<Seen>,
@@ -133,11 +141,15 @@ impl Metrics {
             tick_duration_seconds: Family::default(),
             tick_overruns: Family::default(),
             jitter_buffer_depth: Family::default(),
+            rtp_jitter_seconds: Family::default(),
             queue_full_drops: Family::default(),
             packets_in: Counter::default(),
             packets_out: Counter::default(),
             packets_dropped: Family::default(),
             engine_added_latency_seconds: SnapshotHistogram::default(),
+            registrations: Gauge::default(),
+            audit_records: Counter::default(),
+            audit_errors: Counter::default(),
             seen: Mutex::default(),
         };
         let r = &mut registry;
@@ -207,9 +219,14 @@ impl Metrics {
             m.tick_overruns.clone(),
         );
         r.register(
-            "h323_engine_jitter_buffer_depth_packets",
-            "Jitter-buffer depth per shard (mean over streams), packets",
+            "h323_engine_jitter_buffer_depth_seconds",
+            "Jitter-buffer depth per shard (mean over its participants), seconds",
             m.jitter_buffer_depth.clone(),
+        );
+        r.register(
+            "h323_rtp_jitter_seconds",
+            "Worst RTP interarrival jitter (RFC 3550) among the shard's participants, seconds",
+            m.rtp_jitter_seconds.clone(),
         );
         r.register(
             "h323_engine_queue_full_drops",
@@ -236,7 +253,30 @@ impl Metrics {
             "Latency the engine adds (jitter buffer + mixing), seconds",
             m.engine_added_latency_seconds.clone(),
         );
+        r.register(
+            "h323_gatekeeper_registrations",
+            "Live guardian registrations",
+            m.registrations.clone(),
+        );
+        r.register(
+            "h323_audit_records",
+            "Audit records written",
+            m.audit_records.clone(),
+        );
+        r.register(
+            "h323_audit_errors",
+            "Audit writes that failed; the reply concerned was withheld",
+            m.audit_errors.clone(),
+        );
         Self { registry, ..m }
+    }
+
+    /// HA hook: a failover completed in `duration` (primary death to first
+    /// ACF). Increments `h323_gatekeeper_failover_total` and sets
+    /// `h323_gatekeeper_failover_duration_seconds`.
+    pub fn record_failover(&self, duration: std::time::Duration) {
+        self.failover.inc();
+        self.failover_duration_seconds.set(duration.as_secs_f64());
     }
 
     /// Copies a snapshot into the metrics. Label sets that vanished from the
@@ -253,9 +293,9 @@ impl Metrics {
         self.active_sessions.set(to_i64(s.active_sessions));
         self.total_admissions.set(to_i64(s.total_admissions));
         self.uptime_seconds.set(s.uptime_seconds);
-        set_counter(&self.failover, s.failover_total);
-        self.failover_duration_seconds
-            .set(s.failover_duration_seconds);
+        self.registrations.set(to_i64(s.registrations));
+        set_counter(&self.audit_records, s.audit_records);
+        set_counter(&self.audit_errors, s.audit_errors);
         for (reason, n) in &s.rejections_by_reason {
             set_counter(
                 &self
@@ -291,7 +331,10 @@ impl Metrics {
             );
             self.jitter_buffer_depth
                 .get_or_create(&labels)
-                .set(to_i64(shard.jitter_buffer_depth_packets));
+                .set(shard.jitter_buffer_depth_seconds);
+            self.rtp_jitter_seconds
+                .get_or_create(&labels)
+                .set(shard.rtp_jitter_seconds_max);
             set_counter(
                 &self.queue_full_drops.get_or_create(&labels),
                 shard.queue_full_drops,

@@ -43,8 +43,10 @@ pub struct ShardSnapshot {
     pub tick_duration_seconds: HistogramSnapshot,
     /// Ticks that overran their period since start.
     pub tick_overruns: u64,
-    /// Jitter-buffer depth (mean over the shard's streams), packets.
-    pub jitter_buffer_depth_packets: u64,
+    /// Jitter-buffer depth (mean over the shard's participants), seconds.
+    pub jitter_buffer_depth_seconds: f64,
+    /// Worst interarrival jitter among the shard's participants, seconds.
+    pub rtp_jitter_seconds_max: f64,
     /// Items dropped on full bounded queues since start.
     pub queue_full_drops: u64,
 }
@@ -56,7 +58,8 @@ pub struct ShardSnapshot {
 pub struct MetricsSnapshot {
     /// The `instance` label of `h323_gatekeeper_up` (host or node name).
     pub instance: String,
-    /// The `role` label: `all`, `media`, `primary`, `secondary`.
+    /// The `role` label: `primary` (serving RAS), `standby` (HA), or
+    /// `media` (no gatekeeper in this process).
     pub role: String,
     /// Whether this gatekeeper serves RAS.
     pub up: bool,
@@ -66,10 +69,12 @@ pub struct MetricsSnapshot {
     pub total_admissions: u64,
     /// Seconds since start.
     pub uptime_seconds: f64,
-    /// Failovers since start.
-    pub failover_total: u64,
-    /// Duration of the last failover, seconds (0 before any).
-    pub failover_duration_seconds: f64,
+    /// Live registrations.
+    pub registrations: u64,
+    /// Audit records written since start.
+    pub audit_records: u64,
+    /// Audit writes that failed since start.
+    pub audit_errors: u64,
     /// Rejected requests by reason (`quota`, `capacity`, …), totals.
     pub rejections_by_reason: Vec<(String, u64)>,
     /// RTP one-way latency, milliseconds.

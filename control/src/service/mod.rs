@@ -2,7 +2,12 @@
 //! `std::net::UdpSocket` (port 1719 by default, never 1720), per-source rate
 //! limiting, the wall clock, and commands from the [`ServiceHandle`] (reload
 //! the registry on SIGHUP, stop admissions on SIGUSR1, shut down).
+//!
+//! With [`ServiceConfig::audit`] set, every reply is recorded in the audit
+//! log before it is sent (docs/audit.md); a reply whose record cannot be
+//! written is not sent (fail closed), and counted.
 
+mod observe;
 mod rate;
 
 use std::net::{SocketAddr, UdpSocket};
@@ -12,8 +17,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use observe::{FailoverNote, GateCounts};
 pub use rate::{RateLimit, RateLimiter};
 
+use crate::audit::{AuditError, AuditWriter, FsyncPolicy, RasAuditTrail};
 use crate::engine_api::EngineApi;
 use crate::gatekeeper::{self, Counters, Event, Gatekeeper, Output, UnixMillis};
 use crate::ras::DATAGRAM_BYTES_MAX;
@@ -39,6 +46,18 @@ pub struct ServiceConfig {
     pub gatekeeper: gatekeeper::Config,
     /// Per-source rate limits.
     pub rate_limit: RateLimit,
+    /// The audit log; `None` records nothing.
+    pub audit: Option<AuditConfig>,
+}
+
+/// Where and how the audit log is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// The audit root (`logs/` in the runbook): RAS records go to
+    /// `h323_witness/`, failover records to `ha/`.
+    pub dir: PathBuf,
+    /// When records are forced to disk.
+    pub fsync: FsyncPolicy,
 }
 
 impl ServiceConfig {
@@ -50,6 +69,7 @@ impl ServiceConfig {
             ras_listen: SocketAddr::from(([0, 0, 0, 0], RAS_PORT)),
             gatekeeper: gatekeeper::Config::default(),
             rate_limit: RateLimit::default(),
+            audit: None,
         }
     }
 }
@@ -63,6 +83,9 @@ pub enum ServiceError {
     /// Port 1720 is H.225.0 call signalling, not RAS.
     #[error("{0} uses port 1720, which is H.225.0 call signalling; RAS uses 1719")]
     CallSignallingPort(SocketAddr),
+    /// The audit log could not be opened or written.
+    #[error("{0}")]
+    Audit(#[from] AuditError),
     /// Socket errors.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
@@ -84,12 +107,26 @@ pub struct ServiceStats {
     pub send_errors: u64,
     /// Receive errors (e.g. ICMP port unreachable reported on the socket).
     pub recv_errors: u64,
+    /// Admissions (ACF for a new call) since start.
+    pub admissions: u64,
+    /// Rejected decisions by the gate that refused them.
+    pub rejections: GateCounts,
+    /// Calls admitted now.
+    pub active_calls: u64,
+    /// Live registrations.
+    pub registrations: u64,
+    /// Audit records written.
+    pub audit_records: u64,
+    /// Audit writes that failed; the reply concerned was not sent.
+    pub audit_errors: u64,
 }
 
 enum Command {
     Registry(Arc<Registry>),
     Admissions(bool),
     Stats(mpsc::SyncSender<ServiceStats>),
+    Bandwidth(mpsc::SyncSender<Vec<(String, u64)>>),
+    Failover(FailoverNote, mpsc::SyncSender<Result<(), String>>),
     Shutdown,
 }
 
@@ -108,6 +145,8 @@ impl std::fmt::Debug for Command {
             Self::Registry(_) => "Registry",
             Self::Admissions(_) => "Admissions",
             Self::Stats(_) => "Stats",
+            Self::Bandwidth(_) => "Bandwidth",
+            Self::Failover(..) => "Failover",
             Self::Shutdown => "Shutdown",
         })
     }
@@ -139,6 +178,27 @@ impl ServiceHandle {
         let (tx, rx) = mpsc::sync_channel(1);
         self.command(Command::Stats(tx))?;
         rx.recv().map_err(|_| ServiceError::Stopped)
+    }
+
+    /// Bandwidth granted per guardian with calls, (terminal_id, bit/s).
+    pub fn guardian_bandwidth(&self) -> Result<Vec<(String, u64)>, ServiceError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.command(Command::Bandwidth(tx))?;
+        rx.recv().map_err(|_| ServiceError::Stopped)
+    }
+
+    /// HA hook: appends a `GATEKEEPER_FAILOVER` record to
+    /// `ha/failover_YYYYMMDD.jsonl` through the service's single audit
+    /// writer (so the chain has one writer). `Ok` without a log configured.
+    pub fn record_failover(&self, note: FailoverNote) -> Result<(), ServiceError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.command(Command::Failover(note, tx))?;
+        rx.recv().map_err(|_| ServiceError::Stopped)?.map_err(|e| {
+            ServiceError::Audit(AuditError::Io {
+                path: PathBuf::from("ha"),
+                source: std::io::Error::other(e),
+            })
+        })
     }
 
     /// Stops the service thread and waits for it.
@@ -191,6 +251,10 @@ where
         return Err(ServiceError::CallSignallingPort(config.ras_listen));
     }
     let registry = Arc::new(Registry::load(&config.registry_path)?);
+    let audit = match &config.audit {
+        Some(a) => Some(RasAuditTrail::new(AuditWriter::open(&a.dir, a.fsync)?)),
+        None => None,
+    };
     let socket = UdpSocket::bind(config.ras_listen)?;
     socket.set_read_timeout(Some(Duration::from_millis(POLL_MS_MAX)))?;
     let local_addr = socket.local_addr()?;
@@ -199,7 +263,7 @@ where
     let limiter = RateLimiter::new(config.rate_limit);
     let thread = std::thread::Builder::new()
         .name("ras-gatekeeper".into())
-        .spawn(move || run(&socket, gk, limiter, &rx, on_event))?;
+        .spawn(move || run(&socket, gk, limiter, &rx, audit, on_event))?;
     Ok(ServiceHandle {
         commands: tx,
         thread: Some(thread),
@@ -213,9 +277,11 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
     mut gk: Gatekeeper<E>,
     mut limiter: RateLimiter,
     commands: &mpsc::Receiver<Command>,
+    mut audit: Option<RasAuditTrail>,
     mut on_event: F,
 ) {
     let mut stats = ServiceStats::default();
+    let mut observed = observe::Observed::default();
     // One byte more than the maximum, to detect oversize datagrams.
     let mut bufs = vec![vec![0u8; DATAGRAM_BYTES_MAX + 1]; BATCH_MAX];
     let mut received: Vec<(SocketAddr, usize)> = Vec::with_capacity(BATCH_MAX);
@@ -257,7 +323,23 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
                 Ok(Command::Admissions(on)) => gk.set_admissions_enabled(on),
                 Ok(Command::Stats(reply)) => {
                     stats.gatekeeper = gk.counters();
+                    stats.active_calls = gk.calls() as u64;
+                    stats.registrations = gk.registrations() as u64;
+                    observed.fill(&mut stats);
                     let _ = reply.try_send(stats);
+                }
+                Ok(Command::Bandwidth(reply)) => {
+                    let _ = reply.try_send(observed.bandwidth(&gk));
+                }
+                Ok(Command::Failover(note, reply)) => {
+                    let result = match &mut audit {
+                        Some(trail) => {
+                            let record = note.record(wall_clock());
+                            trail.writer().append(&record).map_err(|e| e.to_string())
+                        }
+                        None => Ok(()),
+                    };
+                    let _ = reply.try_send(result);
                 }
                 Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => return,
                 Err(mpsc::TryRecvError::Empty) => break,
@@ -287,16 +369,38 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
         loop {
             match gk.poll_output() {
                 Output::Transmit(t) => {
+                    // The record goes to the file before the reply leaves.
+                    if let Some(trail) = &mut audit {
+                        let written = trail.before_send(now, &t);
+                        if !observed.audited(written, &mut stats) {
+                            continue;
+                        }
+                    }
                     if socket.send_to(&t.bytes, t.to).is_err() {
                         stats.send_errors += 1;
                     }
                 }
-                Output::Event(e) => on_event(&e),
+                Output::Event(e) => {
+                    observed.on_event(&e);
+                    if let Some(trail) = &mut audit {
+                        let written = trail.on_event(now, &e);
+                        observed.audited(written, &mut stats);
+                    }
+                    on_event(&e);
+                }
                 Output::Timeout(t) => {
                     next_timeout = t;
                     break;
                 }
             }
+        }
+        if let Some(trail) = &mut audit {
+            let written = trail.flush(now);
+            observed.audited(written, &mut stats);
+            // Group commit's time bound, after the replies went out.
+            let synced = trail.writer().sync_if_due(now);
+            observed.audited(synced, &mut stats);
+            stats.audit_records = trail.writer().records_written();
         }
     }
 }

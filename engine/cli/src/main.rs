@@ -8,6 +8,7 @@ mod bench_cmd;
 mod demo;
 mod keys_cmd;
 mod media_server;
+mod observe;
 mod run;
 mod validate;
 

@@ -84,6 +84,8 @@ pub struct RunArgs {
     /// every failover; see docs/media-link.md).
     #[arg(long, default_value_t = 1)]
     epoch: u64,
+    #[command(flatten)]
+    observe: crate::observe::ObserveArgs,
 }
 
 /// What `engine run` runs.
@@ -129,6 +131,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
+            service.audit = args.observe.audit();
             let (api, counters) = engine_api(args)?;
             link_counters = counters;
             let handle = control::service::start(service, api, |_| {}).with_context(|| {
@@ -143,6 +146,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let mut observer = crate::observe::start(&args.observe)?;
 
     let started = Instant::now();
     let mut last_stats = Instant::now();
@@ -194,6 +198,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 eprintln!("engine: SIGUSR1: no longer accepting new admissions");
             }
             None => {}
+        }
+        match &media {
+            Some(m) => observer.tick(Some(&mut lock(&m.shared).engine), gatekeeper.as_ref()),
+            None => observer.tick(None, gatekeeper.as_ref()),
         }
         if args.stats_secs > 0 && last_stats.elapsed() >= Duration::from_secs(args.stats_secs) {
             last_stats = Instant::now();

@@ -1,0 +1,125 @@
+//! A real Prometheus server (Debian `prometheus`) scrapes a running
+//! `engine run --registry` every second; its HTTP query API then returns
+//! `h323_gatekeeper_up == 1` with role="primary" and
+//! `h323_mcu_active_participants == 1` (the static room's participant). Bounded: 30 s of polling at most;
+//! both processes are stopped at the end. Skipped, loudly, when the
+//! `prometheus` binary is missing (scripts/deps.sh installs it for CI).
+//!
+//! The failover counter is checked at 0 here; moving it needs the HA pair
+//! (the hook is `Metrics::record_failover`, tested in control's
+//! metrics_endpoint.rs).
+
+mod metrics_support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use metrics_support::{registry, Engine};
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET /api/v1/query?query=…` (already URL-encoded): the `data.result`
+/// array, or `None` while Prometheus is not answering yet.
+fn query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<serde_json::Value>> {
+    let mut s = TcpStream::connect_timeout(&prometheus, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET /api/v1/query?query={encoded} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    let out = String::from_utf8_lossy(&out);
+    let (_, body) = out.split_once("\r\n\r\n")?;
+    // Prometheus may answer chunked; the JSON object is the part in braces.
+    let json = &body[body.find('{')?..=body.rfind('}')?];
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v["data"]["result"].as_array().cloned()
+}
+
+#[test]
+fn prometheus_scrapes_the_running_engine() {
+    if Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        eprintln!(
+            "SKIPPED prometheus_scrapes_the_running_engine: no `prometheus` binary \
+             (Debian: apt-get install prometheus; scripts/deps.sh installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, keys) = registry(dir.path(), 1);
+    let engine = Engine::start(dir.path(), &registry, &keys, 36_660);
+
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: mcu\n    static_configs:\n      - targets: ['{}']\n",
+            engine.metrics
+        ),
+    )
+    .unwrap();
+    let web: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let _prometheus = KillOnDrop(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus starts"),
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut up, mut participants, mut failovers) = (None, None, None);
+    while Instant::now() < deadline && (up.is_none() || participants.is_none()) {
+        std::thread::sleep(Duration::from_millis(500));
+        // h323_gatekeeper_up == 1
+        up = up.or_else(|| query(web, "h323_gatekeeper_up%20%3D%3D%201").filter(|r| !r.is_empty()));
+        // The static room's one participant.
+        participants = participants.or_else(|| {
+            query(web, "h323_mcu_active_participants%20%3D%3D%201").filter(|r| !r.is_empty())
+        });
+        failovers = query(web, "h323_gatekeeper_failover_total").filter(|r| !r.is_empty());
+    }
+    let up = up.expect("Prometheus never saw h323_gatekeeper_up == 1 within 30 s");
+    assert_eq!(up[0]["metric"]["role"], "primary", "{up:?}");
+    assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    assert!(
+        participants.is_some(),
+        "Prometheus never saw h323_mcu_active_participants == 1 within 30 s"
+    );
+    let failovers = failovers.expect("h323_gatekeeper_failover_total is scraped");
+    assert_eq!(failovers[0]["value"][1], "0", "{failovers:?}");
+    let status = engine.stop();
+    assert!(status.success(), "{status:?}");
+}
