@@ -80,6 +80,8 @@ impl Engine {
                 "127.0.0.1:0",
                 "--metrics-listen",
                 "127.0.0.1:0",
+                "--control-listen",
+                "127.0.0.1:0",
                 "--metrics-instance",
                 "test-gk",
                 "--config",
