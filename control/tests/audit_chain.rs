@@ -26,7 +26,26 @@ fn scratch(name: &str) -> PathBuf {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = fs::remove_dir_all(&dir);
+    CLEANUP.with(|c| c.borrow_mut().0.push(dir.clone()));
     dir
+}
+
+/// The scratch directories of the running test, removed when its thread
+/// ends (libtest runs each test on its own thread), so runs do not pile up
+/// in /tmp.
+#[derive(Default)]
+struct Cleanup(Vec<PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
+thread_local! {
+    static CLEANUP: std::cell::RefCell<Cleanup> = std::cell::RefCell::default();
 }
 
 fn arj(at: u64, terminal: &str) -> AuditRecord {
