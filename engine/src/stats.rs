@@ -112,6 +112,9 @@ pub struct ShardCounters {
     /// Receive-ring drains (one before each tick, one per tick period while
     /// rooms are idle).
     pub rx_drains: u64,
+    /// `io_uring_enter` calls those drains made (the kernel runs about 20
+    /// sockets' receive work per call).
+    pub rx_enters: u64,
     /// Multishot receives re-armed after they ended (`ENOBUFS`, errors).
     pub rx_rearms: u64,
     /// Multishot receives that ended because every provided buffer was in use.
@@ -260,6 +263,7 @@ impl EngineStats {
                 rx_datagrams,
                 rx_errors,
                 rx_drains,
+                rx_enters,
                 rx_rearms,
                 rx_no_buffers,
                 rx_stale,

@@ -205,8 +205,9 @@ impl RingReceiver {
             let fd: RawFd = m.sockets[usize::from(kind == PortKind::Rtcp)].as_raw_fd();
             Some(fd)
         });
-        if result.is_err() {
-            st.counters.rx_errors += 1;
+        match result {
+            Ok(done) => st.counters.rx_enters += u64::from(done.enters),
+            Err(_) => st.counters.rx_errors += 1,
         }
     }
 }
