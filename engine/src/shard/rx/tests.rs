@@ -90,6 +90,28 @@ fn one_drain_reaps_every_busy_socket() {
     assert!(c.rx_enters >= 2, "more than one enter was needed: {c:?}");
 }
 
+#[test]
+fn removal_frees_the_port_behind_other_sockets_pending_work() {
+    // 30 other sockets with datagrams waiting put more deferred work in
+    // front of the cancel than one enter runs (about 20 items). On Linux
+    // 6.18 the cancelled receive lets go of its socket even then; the
+    // cancel also enters until no work is left, in case a kernel does not.
+    let mut f = fixture_for(32);
+    let others: Vec<SocketAddr> = (0..30).map(|i| join(&mut f, i).1).collect();
+    let (slot, rtp, rtcp) = join(&mut f, 99);
+    for &to in &others {
+        send(&f, to, 1);
+    }
+    send(&f, rtp, 1);
+    f.st.remove_participant(f.room, ParticipantId(99))
+        .expect("remove");
+    f.rx.remove(slot, ParticipantId(99));
+    UdpSocket::bind(rtp).expect("RTP port is free after removal");
+    UdpSocket::bind(rtcp).expect("RTCP port is free after removal");
+    f.rx.drain(&mut f.st);
+    assert_eq!(f.st.counters.rx_datagrams, 30, "{:?}", f.st.counters);
+}
+
 fn send(f: &Fixture, to: SocketAddr, n: usize) {
     for i in 0..n {
         // Not valid RTP: the shard counts and refuses it, which is enough
