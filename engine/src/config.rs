@@ -91,6 +91,21 @@ pub struct MediaConfig {
     /// (default half a frame: rooms are mixed one after another within a
     /// tick, and receivers' jitter buffers absorb less than that).
     pub late_output_ms: u32,
+    /// How the shard receives: `ring` (one multishot receive per socket
+    /// into provided buffers, reaped in a batch before each tick) or
+    /// `per-socket` (one glommio receive task per socket, kept to compare).
+    pub receive: ReceiveMode,
+}
+
+/// The shard's receive path (`[media] receive`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReceiveMode {
+    /// io_uring multishot `recvmsg` into a provided-buffer ring (Linux >= 6.1).
+    #[default]
+    Ring,
+    /// One glommio `recv_from` task per socket.
+    PerSocket,
 }
 
 impl Default for MediaConfig {
@@ -106,6 +121,7 @@ impl Default for MediaConfig {
             bitrate_burst_ms: 200,
             media_timeout_ms: 10_000,
             late_output_ms: 10,
+            receive: ReceiveMode::Ring,
         }
     }
 }

@@ -109,6 +109,18 @@ pub struct ShardCounters {
     pub rx_datagrams: u64,
     /// Receive errors.
     pub rx_errors: u64,
+    /// Receive-ring drains (one before each tick, one per tick period while
+    /// rooms are idle).
+    pub rx_drains: u64,
+    /// `io_uring_enter` calls those drains made (the kernel runs about 20
+    /// sockets' receive work per call).
+    pub rx_enters: u64,
+    /// Multishot receives re-armed after they ended (`ENOBUFS`, errors).
+    pub rx_rearms: u64,
+    /// Multishot receives that ended because every provided buffer was in use.
+    pub rx_no_buffers: u64,
+    /// Completions left over from removed participants (buffer recycled).
+    pub rx_stale: u64,
     /// Datagrams from an address other than the admitted (or latched) one.
     pub spoofed_dropped: u64,
     /// RTP from an SSRC other than the admitted (or latched) one.
@@ -250,6 +262,11 @@ impl EngineStats {
             add!(
                 rx_datagrams,
                 rx_errors,
+                rx_drains,
+                rx_enters,
+                rx_rearms,
+                rx_no_buffers,
+                rx_stale,
                 spoofed_dropped,
                 wrong_ssrc_dropped,
                 over_cap_dropped,

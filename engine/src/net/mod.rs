@@ -1,6 +1,8 @@
 //! The only place with `unsafe` and raw socket options: DSCP marking
 //! (`IP_TOS` / `IPV6_TCLASS`), reading the TOS byte back (`IP_RECVTOS`),
-//! gather sends with `sendmsg`, process limits and signal masks.
+//! gather sends with `sendmsg`, process limits and signal masks; the
+//! io_uring receive ring is in [`uring`] (and its byte parsing in
+//! `recv_parse`).
 //!
 //! glommio's `UdpSocket` has no DSCP setter and copies every send into a DMA
 //! buffer, so the shard sends with a non-blocking `sendmsg` of two iovecs
@@ -13,6 +15,9 @@ use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
+
+mod recv_parse;
+pub mod uring;
 
 /// DSCP Expedited Forwarding (RFC 3246), the default for audio.
 pub const DSCP_EF: u8 = 46;

@@ -1,10 +1,15 @@
 //! One media shard: a glommio executor pinned to one core, owning its rooms,
 //! their participants' sockets and everything on the media path.
 //!
-//! Three task queues share the core:
-//! - `tick` (latency matters): the drift-free 20 ms mixing tick; it parks
-//!   when every room is idle, so an idle shard runs no timer at all;
-//! - `rx` (latency matters): one receive task per participant socket;
+//! Task queues sharing the core:
+//! - `tick` (latency matters): the drift-free 20 ms mixing tick. With the
+//!   receive ring (`[media] receive = "ring"`, the default) it first reaps
+//!   every datagram that arrived since the last tick in one batch
+//!   (`rx::RingReceiver::drain`), then mixes. While every room is idle it
+//!   only peeks at the ring once per tick period, and a shard with no
+//!   participants parks fully: no timer at all;
+//! - `rx` (latency matters, `receive = "per-socket"` only): one glommio
+//!   receive task per participant socket;
 //! - `control` (low share, latency does not matter): commands from the
 //!   control plane, stats snapshots, RTCP sender reports and media timeouts.
 //!
@@ -13,6 +18,7 @@
 
 mod bell;
 mod cap;
+mod rx;
 mod state;
 
 use std::cell::RefCell;
@@ -34,8 +40,9 @@ use bell::LocalBell;
 use state::{PortKind, ShardState};
 
 use crate::api::{EngineError, ParticipantSpec, RoomId};
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, ReceiveMode};
 use crate::stats::ShardReport;
+use rx::RingReceiver;
 
 /// The mixing period.
 pub(crate) const TICK: Duration = Duration::from_millis(FRAME_MS as u64);
@@ -145,8 +152,20 @@ pub(crate) fn spawn(
                     let _ = started_tx.send(Err(classify_start_error(index, cpu, &config, e)));
                 }
                 Ok(executor) => {
+                    // The receive ring is made on this thread: it is
+                    // single-issuer, and must fail here, at start.
+                    let ring = match config.media.receive {
+                        ReceiveMode::PerSocket => None,
+                        ReceiveMode::Ring => match RingReceiver::new(&config) {
+                            Ok(ring) => Some(ring),
+                            Err(e) => {
+                                let _ = started_tx.send(Err(ring_start_error(index, e)));
+                                return;
+                            }
+                        },
+                    };
                     let _ = started_tx.send(Ok(()));
-                    executor.run(run_shard(index, config, link));
+                    executor.run(run_shard(index, config, link, ring));
                 }
             }
         })
@@ -170,6 +189,18 @@ pub(crate) fn spawn(
             })
         }
     }
+}
+
+fn ring_start_error(shard: usize, e: std::io::Error) -> EngineError {
+    let mut reason =
+        format!("receive ring: {e}; set [media] receive = \"per-socket\" to run without it");
+    if e.raw_os_error() == Some(libc::ENOMEM) {
+        reason.push_str(" (or raise RLIMIT_MEMLOCK: `ulimit -l`)");
+    }
+    if let Some(v) = crate::net::io_uring_disabled().filter(|v| *v > 0) {
+        reason.push_str(&format!("; kernel.io_uring_disabled = {v}"));
+    }
+    EngineError::IoUringUnavailable { shard, reason }
 }
 
 fn classify_start_error<T>(
@@ -237,7 +268,12 @@ fn classify_start_error<T>(
 
 /// The shard's main task: sets up the task queues, then serves commands
 /// until `Stop`.
-async fn run_shard(index: usize, config: Arc<EngineConfig>, link: Arc<ShardLink>) {
+async fn run_shard(
+    index: usize,
+    config: Arc<EngineConfig>,
+    link: Arc<ShardLink>,
+    ring: Option<RingReceiver>,
+) {
     let ex = glommio::executor();
     let tick_queue = ex.create_task_queue(
         Shares::Static(1000),
@@ -258,8 +294,9 @@ async fn run_shard(index: usize, config: Arc<EngineConfig>, link: Arc<ShardLink>
         Rc::clone(&tick_bell),
     )));
 
+    let ring = ring.map(|r| Rc::new(RefCell::new(r)));
     let _tick = glommio::spawn_local_into(
-        tick_loop(Rc::clone(&shard), Rc::clone(&tick_bell)),
+        tick_loop(Rc::clone(&shard), Rc::clone(&tick_bell), ring.clone()),
         tick_queue,
     );
     let _housekeeping = glommio::spawn_local_into(
@@ -271,7 +308,7 @@ async fn run_shard(index: usize, config: Arc<EngineConfig>, link: Arc<ShardLink>
         link.doorbell.wait().await;
         while let Some(command) = link.commands.pop() {
             let stop = matches!(command, Command::Stop);
-            handle_command(&shard, &link, command, rx_queue);
+            handle_command(&shard, ring.as_deref(), &link, command, rx_queue);
             if stop {
                 return;
             }
@@ -281,6 +318,7 @@ async fn run_shard(index: usize, config: Arc<EngineConfig>, link: Arc<ShardLink>
 
 fn handle_command(
     shard: &Rc<RefCell<ShardState>>,
+    ring: Option<&RefCell<RingReceiver>>,
     link: &ShardLink,
     command: Command,
     rx_queue: glommio::TaskQueueHandle,
@@ -292,7 +330,12 @@ fn handle_command(
             let _ = reply.try_send(st.create_room(room, mixer));
         }
         Command::DestroyRoom { room, reply } => {
-            let _ = reply.try_send(st.destroy_room(room));
+            let slot = st.room_slot(room);
+            let result = st.destroy_room(room);
+            if let (Some(ring), Some(slot), Ok(())) = (ring, slot, &result) {
+                ring.borrow_mut().remove_room(slot);
+            }
+            let _ = reply.try_send(result);
         }
         Command::AddParticipant(add) => {
             let AddParticipant {
@@ -324,6 +367,26 @@ fn handle_command(
                         source,
                     }
                 })?;
+                if let Some(ring) = ring {
+                    let sockets = state::MemberSockets {
+                        rtp_fd: rtp.as_raw_fd(),
+                        rtcp_fd: rtcp.as_raw_fd(),
+                    };
+                    let room_index =
+                        st.add_participant(room, config, spec, bitrate_cap_bps, sockets)?;
+                    // The ring owns the sockets from here (the member only
+                    // sends on their fds, and is removed before they close).
+                    if let Err(source) = ring.borrow_mut().add(room_index, spec.id, rtp, rtcp) {
+                        let _ = st.remove_participant(room, spec.id);
+                        return Err(EngineError::Socket {
+                            addr: local_rtp,
+                            source,
+                        });
+                    }
+                    // Idle rooms with members are peeked at once per tick.
+                    st.wake_tick();
+                    return Ok(());
+                }
                 let rtp = Rc::new(crate::net::into_glommio(rtp));
                 let rtcp = Rc::new(crate::net::into_glommio(rtcp));
                 let sockets = state::MemberSockets {
@@ -342,7 +405,12 @@ fn handle_command(
             let _ = reply.try_send(result);
         }
         Command::RemoveParticipant { room, id, reply } => {
-            let _ = reply.try_send(st.remove_participant(room, id));
+            let slot = st.room_slot(room);
+            let result = st.remove_participant(room, id);
+            if let (Some(ring), Some(slot), Ok(())) = (ring, slot, &result) {
+                ring.borrow_mut().remove(slot, id);
+            }
+            let _ = reply.try_send(result);
         }
         Command::SetMuted {
             room,
@@ -370,6 +438,9 @@ fn handle_command(
             let report = st.report(Instant::now());
             push_report(link, &mut st, report);
             st.clear();
+            if let Some(ring) = ring {
+                ring.borrow_mut().clear();
+            }
         }
     }
 }
@@ -437,16 +508,38 @@ async fn receive_loop(
 
 /// The 20 ms tick: deadlines sit on a fixed grid from the shard's epoch, so
 /// late wake-ups never accumulate into drift. Parks when every room is idle.
-async fn tick_loop(shard: Rc<RefCell<ShardState>>, bell: Rc<LocalBell>) {
+async fn tick_loop(
+    shard: Rc<RefCell<ShardState>>,
+    bell: Rc<LocalBell>,
+    ring: Option<Rc<RefCell<RingReceiver>>>,
+) {
     let epoch = shard.borrow().epoch;
     let period = TICK.as_nanos();
     let mut last_k: Option<u128> = None;
+    // Reaps the receive ring (ring mode) so the tick sees every datagram
+    // that arrived before it.
+    let drain = |shard: &RefCell<ShardState>| {
+        if let Some(ring) = &ring {
+            ring.borrow_mut().drain(&mut shard.borrow_mut());
+        }
+    };
     loop {
         if shard.borrow().active_rooms() == 0 {
             if last_k.is_some() {
                 shard.borrow_mut().counters.idle_parks += 1;
             }
             last_k = None;
+            if let Some(ring) = ring.as_ref().filter(|r| r.borrow().members() > 0) {
+                // Rooms idle but participants present: nothing wakes this
+                // task when a datagram lands in the ring, so look once per
+                // tick period (a timer wake-up and a flag read in shared
+                // memory; a system call only when there is work).
+                glommio::timer::sleep(TICK).await;
+                if ring.borrow_mut().has_work() {
+                    drain(&shard);
+                }
+                continue;
+            }
             bell.clear();
             // Re-check after clearing: a packet may have activated a room.
             if shard.borrow().active_rooms() == 0 {
@@ -473,6 +566,7 @@ async fn tick_loop(shard: Rc<RefCell<ShardState>>, bell: Rc<LocalBell>) {
                 for j in 0..catch_up {
                     let missed_deadline =
                         epoch + Duration::from_nanos(((prev + 1 + j) * period) as u64);
+                    drain(&shard);
                     shard.borrow_mut().run_tick(missed_deadline);
                 }
                 glommio::yield_if_needed().await;
@@ -480,6 +574,7 @@ async fn tick_loop(shard: Rc<RefCell<ShardState>>, bell: Rc<LocalBell>) {
         }
         let deadline = epoch + Duration::from_nanos((k * period) as u64);
         glommio::timer::sleep(deadline.saturating_duration_since(now)).await;
+        drain(&shard);
         shard.borrow_mut().run_tick(deadline);
         last_k = Some(k);
     }

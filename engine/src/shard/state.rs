@@ -34,8 +34,10 @@ pub(crate) enum PortKind {
     Rtcp,
 }
 
-/// Raw fds for sending (the glommio sockets own them; the receive tasks hold
-/// the sockets, and the member holds the tasks, so the fds outlive the member).
+/// Raw fds for sending. Per-socket receive: the glommio sockets own them, the
+/// receive tasks hold the sockets and the member holds the tasks. Ring
+/// receive: the ring's slot owns the sockets and closes them only after the
+/// member is gone. Either way the fds outlive the member.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MemberSockets {
     pub(crate) rtp_fd: RawFd,
@@ -142,6 +144,16 @@ impl ShardState {
 
     pub(crate) fn active_rooms(&self) -> usize {
         self.active_rooms
+    }
+
+    /// The slot index of `room` (what receive paths carry).
+    pub(crate) fn room_slot(&self, room: RoomId) -> Option<usize> {
+        self.room_index(room)
+    }
+
+    /// Wakes the tick task (it may be parked with no participants).
+    pub(crate) fn wake_tick(&self) {
+        self.tick_bell.ring();
     }
 
     fn room_index(&self, room: RoomId) -> Option<usize> {
