@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_cmd;
 mod demo;
+mod ha_setup;
 mod keys_cmd;
 mod media_server;
 mod observe;
@@ -28,7 +29,7 @@ enum Command {
     /// config, the media control port, signals (TERM/INT stop, HUP reload
     /// the registry, USR1 stop admissions); `--role` splits the gatekeeper
     /// from the media engines (docs/media-link.md).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Gatekeeper + engine + simulated guardians on loopback: admission over
     /// signed RAS, real RTP, measured latency, jitter, loss and CPU against
     /// the SLO targets (exit 3 when an SLO fails). With `--target`, tests a

@@ -1,0 +1,479 @@
+//! Gatekeeper failover end to end with real processes on loopback: one
+//! `engine run --role media` (a static room of two participants whose RTP
+//! the test sends and receives) and two `engine run --role gatekeeper --ha
+//! …` nodes sharing a floating RAS address on 127.0.2.x. Twelve guardians
+//! register and are admitted through the floating address; the primary is
+//! killed with SIGKILL; the standby answers the same guardians' keep-alive
+//! RRQ, BRQ and DRQ without re-registration and a new ARQ; the media engine
+//! kept mixing without a gap; the old primary restarts as a standby. Then a
+//! partition: the primary is paused (SIGSTOP) past the detection time, the
+//! standby takes the engines with a higher epoch, and the resumed node is
+//! fenced and steps down — the engine's epoch never goes back, so only one
+//! node's commands are ever accepted.
+//! Bounds are generous (seconds); the measured figures are printed.
+
+mod metrics_support;
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use control::media_link::{ClientConfig, MediaClient};
+use control::ras::RasMessage;
+use metrics_support::{now_s, registry, Guardian};
+
+const GUARDIANS: usize = 12;
+const CONF: [u8; 16] = [0x4a; 16];
+
+/// An `engine run` child whose stderr lines are forwarded, killed on drop.
+struct Proc {
+    name: &'static str,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Proc {
+    fn start(name: &'static str, args: &[String]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+            .arg("run")
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("engine run starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[{name}] {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { name, child, lines }
+    }
+
+    /// The next stderr line containing `needle`, within `bound`.
+    fn wait_for(&self, needle: &str, bound: Duration) -> String {
+        let deadline = Instant::now() + bound;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{}: no line with {needle:?} in {bound:?}", self.name));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Whether a line containing `needle` comes within `window`.
+    fn sees(&self, needle: &str, window: Duration) -> bool {
+        let deadline = Instant::now() + window;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn free_udp(ip: [u8; 4]) -> SocketAddr {
+    UdpSocket::bind(SocketAddr::from((ip, 0)))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn epoch_in(line: &str) -> u64 {
+    // "gatekeeper: ha: primary at epoch T.N"
+    let e = line.rsplit(' ').next().unwrap();
+    let (term, node) = e.split_once('.').unwrap();
+    (term.parse::<u64>().unwrap() << 8) | node.parse::<u64>().unwrap()
+}
+
+fn engine_epoch(control: SocketAddr) -> u64 {
+    MediaClient::connect(ClientConfig::new(control, "ha-test"))
+        .unwrap()
+        .ping()
+        .unwrap()
+}
+
+/// One participant of the static room: sends a 20 ms RTP packet each tick
+/// and records the sequence numbers of the mix it receives.
+struct Talker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<(Instant, u16)>>>,
+}
+
+impl Talker {
+    fn start(socket: UdpSocket, engine: SocketAddr, ssrc: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            socket
+                .set_read_timeout(Some(Duration::from_millis(2)))
+                .unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 2048];
+            let start = Instant::now();
+            let mut seq: u16 = 0;
+            // Bounded: the test stops it; 120 s is a backstop.
+            while !s.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(120) {
+                if start.elapsed() >= Duration::from_millis(20) * u32::from(seq) {
+                    let mut p = vec![0x80, 0];
+                    p.extend_from_slice(&seq.to_be_bytes());
+                    p.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+                    p.extend_from_slice(&ssrc.to_be_bytes());
+                    p.extend_from_slice(&[0xff; 160]);
+                    let _ = socket.send_to(&p, engine);
+                    seq = seq.wrapping_add(1);
+                }
+                if let Ok((n, _)) = socket.recv_from(&mut buf) {
+                    if n >= 12 {
+                        got.push((Instant::now(), u16::from_be_bytes([buf[2], buf[3]])));
+                    }
+                }
+            }
+            got
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Vec<(Instant, u16)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// Mix packets missing (sequence gaps) among those received between `from`
+/// and `to`, and how many were received.
+fn lost_between(got: &[(Instant, u16)], from: Instant, to: Instant) -> (u64, usize) {
+    let window: Vec<u16> = got
+        .iter()
+        .filter(|(t, _)| *t >= from && *t <= to)
+        .map(|(_, s)| *s)
+        .collect();
+    let lost = window
+        .windows(2)
+        .map(|w| u64::from(w[1].wrapping_sub(w[0]).saturating_sub(1)))
+        .sum();
+    (lost, window.len())
+}
+
+fn media_config(dir: &Path, a: SocketAddr, b: SocketAddr) -> String {
+    let path = dir.join("engine.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n\
+             [media]\nport_first = 37200\nports_per_shard = 40\n\
+             [[room]]\nid = 1\n\
+             [[room.participant]]\nid = 1\ncodec = \"pcmu\"\nremote_rtp = \"{a}\"\nssrc = 1111\n\
+             [[room.participant]]\nid = 2\ncodec = \"pcmu\"\nremote_rtp = \"{b}\"\nssrc = 2222\n"
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+struct Pair {
+    args: [Vec<String>; 2],
+}
+
+impl Pair {
+    fn new(dir: &Path, registry: &Path, control: SocketAddr, floating: SocketAddr) -> Self {
+        let key = dir.join("ha.key");
+        std::fs::write(&key, "5a".repeat(32)).unwrap();
+        let (a, b) = (free_udp([127, 0, 0, 1]), free_udp([127, 0, 0, 1]));
+        let node = |role: &str, listen: SocketAddr, peer: SocketAddr, i: usize| {
+            let mut v: Vec<String> = [
+                "--role",
+                "gatekeeper",
+                "--ha",
+                role,
+                "--stats-secs",
+                "0",
+                "--exit-after-secs",
+                "110",
+                "--control-listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+            for (flag, value) in [
+                ("--registry", registry.display().to_string()),
+                ("--engine", control.to_string()),
+                ("--ha-listen", listen.to_string()),
+                ("--peer", peer.to_string()),
+                ("--ha-key", key.display().to_string()),
+                ("--floating", floating.to_string()),
+                (
+                    "--audit-dir",
+                    dir.join(format!("logs-{i}")).display().to_string(),
+                ),
+            ] {
+                v.push(flag.into());
+                v.push(value);
+            }
+            v
+        };
+        Self {
+            args: [node("primary", a, b, 0), node("secondary", b, a, 1)],
+        }
+    }
+}
+
+/// Asks until a reply comes (a terminal's retransmission), within `bound`:
+/// the reply and when it came.
+fn ask_until(
+    g: &mut Guardian,
+    bound: Duration,
+    mut make: impl FnMut(&mut Guardian) -> Vec<u8>,
+) -> (RasMessage, Instant) {
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline {
+        let request = make(g);
+        if let Some((r, _)) = g.ask(&request) {
+            return (r, Instant::now());
+        }
+    }
+    panic!("no reply within {bound:?}");
+}
+
+#[test]
+fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry_path, keys) = registry(dir.path(), GUARDIANS + 1);
+    let (sock_a, sock_b) = (
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    let config = media_config(
+        dir.path(),
+        sock_a.local_addr().unwrap(),
+        sock_b.local_addr().unwrap(),
+    );
+    let media = Proc::start(
+        "media",
+        &[
+            "--role",
+            "media",
+            "--config",
+            &config,
+            "--control-listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--stats-secs",
+            "0",
+            "--exit-after-secs",
+            "110",
+        ]
+        .map(str::to_owned),
+    );
+    let rtp_a: SocketAddr = media
+        .wait_for("send RTP to ", Duration::from_secs(20))
+        .split("send RTP to ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rtp_b: SocketAddr = media
+        .wait_for("send RTP to ", Duration::from_secs(10))
+        .split("send RTP to ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let control: SocketAddr = media
+        .wait_for("media-link: control on ", Duration::from_secs(10))
+        .split("control on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let ip = [
+        127,
+        0,
+        2,
+        2 + u8::try_from(std::process::id() % 200).unwrap(),
+    ];
+    let floating = free_udp(ip);
+    let pair = Pair::new(dir.path(), &registry_path, control, floating);
+    let gk_a = Proc::start("gk-a", &pair.args[0]);
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
+    let epoch_a = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20)));
+    gk_a.wait_for("serving RAS on", Duration::from_secs(10));
+    assert_eq!(engine_epoch(control), epoch_a);
+
+    // Twelve guardians register and join one conference.
+    let mut gs: Vec<Guardian> = (0..GUARDIANS)
+        .map(|i| {
+            let mut g = Guardian::new(&keys[i], floating, 10 + u8::try_from(i).unwrap());
+            g.register();
+            let (r, _) = g
+                .admit(CONF, [u8::try_from(i).unwrap() + 1; 16])
+                .expect("ACF");
+            assert!(matches!(r, RasMessage::AdmissionConfirm(_)), "{}", r.name());
+            g.socket
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            g
+        })
+        .collect();
+    let talker_a = Talker::start(sock_a, rtp_a, 1111);
+    let talker_b = Talker::start(sock_b, rtp_b, 2222);
+    // Let replication reach the standby and the mix settle.
+    std::thread::sleep(Duration::from_secs(2));
+
+    // kill -9 the primary.
+    let killed = Instant::now();
+    let mut gk_a = gk_a;
+    gk_a.child.kill().unwrap();
+    gk_a.child.wait().unwrap();
+    let (r, answered) = ask_until(&mut gs[0], Duration::from_secs(15), |g| {
+        g.client.keep_alive(now_s(), 300).unwrap()
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "keep-alive: {}",
+        r.name()
+    );
+    let epoch_b = epoch_in(&gk_b.wait_for("ha: primary at epoch", Duration::from_secs(5)));
+    assert!(epoch_b > epoch_a);
+    println!(
+        "failover: kill -9 → keep-alive RCF from the new primary in {} ms",
+        answered.duration_since(killed).as_millis()
+    );
+    // Existing calls continue without re-registration; a new ARQ works.
+    for (i, g) in gs.iter_mut().enumerate().skip(1) {
+        let call = [u8::try_from(i).unwrap() + 1; 16];
+        let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
+            g.client.keep_alive(now_s(), 300).unwrap()
+        });
+        assert!(
+            matches!(r, RasMessage::RegistrationConfirm(_)),
+            "{i}: {}",
+            r.name()
+        );
+        if i == 1 {
+            let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
+                g.client.brq(now_s(), CONF, call, 1280).unwrap()
+            });
+            assert!(
+                matches!(r, RasMessage::BandwidthConfirm(_)),
+                "BRQ: {}",
+                r.name()
+            );
+        }
+        if i == 2 {
+            let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
+                g.client.drq(now_s(), CONF, call).unwrap()
+            });
+            assert!(
+                matches!(r, RasMessage::DisengageConfirm(_)),
+                "DRQ: {}",
+                r.name()
+            );
+            let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
+                g.client.arq(now_s(), CONF, [0xee; 16], 640).unwrap()
+            });
+            assert!(
+                matches!(r, RasMessage::AdmissionConfirm(_)),
+                "new ARQ: {}",
+                r.name()
+            );
+        }
+    }
+    assert_eq!(engine_epoch(control), epoch_b);
+
+    // The old primary returns: a standby, no claim (the engine keeps B's epoch).
+    let gk_a = Proc::start("gk-a2", &pair.args[0]);
+    assert!(
+        !gk_a.sees("ha: primary at epoch", Duration::from_secs(3)),
+        "the returning node took the role without preempt"
+    );
+    assert_eq!(engine_epoch(control), epoch_b);
+
+    // Media through the failover: no gap in either participant's mix.
+    let after = Instant::now();
+    let (got_a, got_b) = (talker_a.finish(), talker_b.finish());
+    for (name, got) in [("a", &got_a), ("b", &got_b)] {
+        let (lost, n) = lost_between(got, killed - Duration::from_secs(1), after);
+        println!(
+            "media: participant {name}: {n} mix packets from 1 s before the kill, {lost} missing"
+        );
+        assert!(n > 50, "{name}: the mix stopped ({n} packets)");
+        assert_eq!(lost, 0, "{name}: mix packets lost across the failover");
+    }
+
+    // Partition: pause B past the detection time; A takes the engines.
+    gk_b.signal("-STOP");
+    let epoch_a2 = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(10)));
+    assert!(epoch_a2 > epoch_b);
+    assert_eq!(engine_epoch(control), epoch_a2);
+    gk_b.signal("-CONT");
+    // B learns it was fenced and steps down; the engine keeps A's epoch.
+    gk_b.wait_for("ha: standby (was primary", Duration::from_secs(10));
+    gk_a.wait_for("serving RAS on", Duration::from_secs(10));
+    assert_eq!(engine_epoch(control), epoch_a2);
+    let (r, _) = ask_until(&mut gs[0], Duration::from_secs(10), |g| {
+        g.client.keep_alive(now_s(), 300).unwrap()
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "{}",
+        r.name()
+    );
+    // Still one primary a while later: B does not claim back.
+    assert!(!gk_b.sees("ha: primary at epoch", Duration::from_secs(2)));
+    assert_eq!(engine_epoch(control), epoch_a2);
+    media.signal("-TERM");
+}
