@@ -110,8 +110,9 @@ pub struct RasAdmitter<M> {
     gatekeeper: SocketAddr,
     clients: Vec<GuardianClient>,
     media: M,
-    /// RAS sockets stay open for the run, as a registered terminal's would.
-    sockets: Vec<UdpSocket>,
+    /// RAS sockets stay open for the run, as a registered terminal's would
+    /// (guardian index, socket).
+    sockets: Vec<(usize, UdpSocket)>,
     /// Set when the gatekeeper never answered before any admission: the
     /// remaining guardians fail at once instead of each waiting out the
     /// retries, so a dead target ends the run within seconds.
@@ -144,6 +145,46 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
     /// The media side.
     pub fn media(&mut self) -> &mut M {
         &mut self.media
+    }
+
+    /// After a gatekeeper failover: every admitted guardian sends a
+    /// keep-alive RRQ and a BRQ for its call (the same request a terminal
+    /// would, with the standard retry timers) to the same address, without
+    /// registering again. Returns (keep-alives confirmed, calls confirmed,
+    /// guardians asked).
+    pub fn confirm_sessions(&mut self, rooms: &dyn Fn(usize) -> usize) -> (u64, u64, u64) {
+        let (mut registered, mut calls) = (0, 0);
+        let gk = self.gatekeeper;
+        for (index, socket) in &self.sockets {
+            let Some(client) = self.clients.get_mut(*index) else {
+                continue;
+            };
+            if let Ok(rrq) = client.keep_alive(now_s(), 600) {
+                if step(socket, gk, client, &rrq, "keep-alive RRQ", |m| {
+                    matches!(m, RasMessage::RegistrationConfirm(_))
+                })
+                .is_ok()
+                {
+                    registered += 1;
+                }
+            }
+            let brq = client.brq(
+                now_s(),
+                conference_id(rooms(*index)),
+                call_id(*index),
+                ARQ_BANDWIDTH_UNITS,
+            );
+            if let Ok(brq) = brq {
+                if step(socket, gk, client, &brq, "BRQ", |m| {
+                    matches!(m, RasMessage::BandwidthConfirm(_))
+                })
+                .is_ok()
+                {
+                    calls += 1;
+                }
+            }
+        }
+        (registered, calls, self.sockets.len() as u64)
     }
 }
 
@@ -273,7 +314,7 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
         let arq_time = step(&socket, gk, client, &arq, "ARQ", |m| {
             matches!(m, RasMessage::AdmissionConfirm(_))
         })?;
-        self.sockets.push(socket);
+        self.sockets.push((guardian.index, socket));
 
         let engine_rtp = self.media.provision(guardian, rtp)?;
         Ok(Admitted {

@@ -26,6 +26,7 @@ use engine::{Engine, EngineConfig};
 use media_core::codec::OpusConfig;
 use media_core::mixer::MixerConfig;
 
+mod failover;
 mod remote;
 
 /// Arguments of `engine bench`.
@@ -109,6 +110,11 @@ pub struct BenchArgs {
     /// authentication on its control port.
     #[arg(long)]
     control_key: Option<PathBuf>,
+    /// Run against an HA gatekeeper pair (child processes on loopback) and
+    /// kill -9 the primary half-way through: measures failover duration,
+    /// media lost, calls dropped and sessions preserved (docs/ha.md).
+    #[arg(long)]
+    failover: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,6 +146,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     }
     if args.target.is_none() && (args.keys.is_some() || args.target_control.is_some()) {
         bail!("--keys and --target-control only apply with --target HOST:PORT");
+    }
+    if args.failover && (args.target.is_some() || args.sweep) {
+        bail!("--failover starts its own HA pair: it cannot be combined with --target or --sweep");
     }
     if args.sweep {
         return sweep(args, &targets);
@@ -245,6 +254,9 @@ fn run_once(
 ) -> anyhow::Result<(RunReport, RunOutput)> {
     if let Some(target) = &args.target {
         return remote::run(args, target, config, targets, live);
+    }
+    if args.failover {
+        return failover::run(args, config, targets, live);
     }
     let (engine_config, generator_cpu) = placement(args)?;
     let mut engine = Engine::start(engine_config).context("starting the engine")?;
