@@ -55,6 +55,18 @@ pub struct HaArgs {
     pub alternate_gk: Vec<SocketAddr>,
 }
 
+impl HaArgs {
+    /// Whether any HA flag other than `--ha` was given.
+    pub fn any_set(&self) -> bool {
+        self.peer.is_some()
+            || self.ha_listen.is_some()
+            || self.ha_key.is_some()
+            || self.floating.is_some()
+            || self.node_id.is_some()
+            || self.ha_preempt
+    }
+}
+
 /// The `[gatekeeper]` section: what the flags of the same name give.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,5 +205,70 @@ impl Seen {
                 eprintln!("gatekeeper: ha: failover record: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> HaArgs {
+        HaArgs {
+            ha: Some(HaRole::Secondary),
+            peer: None,
+            ha_listen: None,
+            ha_key: None,
+            floating: None,
+            node_id: None,
+            ha_preempt: false,
+            alternate_gk: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_file_gives_defaults_and_flags_override_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("ha.key");
+        std::fs::write(&key, "ab".repeat(32)).unwrap();
+        let file = dir.path().join("gk.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[ha]\nlisten = \"127.0.0.1:7001\"\npeer = \"127.0.0.1:7002\"\n\
+                 key_file = \"{}\"\nfloating_address = \"127.0.0.2:1719\"\n\
+                 heartbeat_interval_ms = 50\n\
+                 [gatekeeper]\nregistry = \"/etc/mcu/registry.yaml\"\nengines = [\"10.0.0.5:7719\"]\n",
+                key.display()
+            ),
+        )
+        .unwrap();
+        let (table, gk) = read_file(&file).unwrap();
+        assert_eq!(gk.engines, vec!["10.0.0.5:7719".to_owned()]);
+        let mut a = args();
+        a.peer = Some("127.0.0.1:7003".parse().unwrap());
+        let c = config(&a, HaRole::Secondary, table.clone(), "gk.toml").unwrap();
+        assert_eq!(c.link.node.node_id.0, 2, "secondary defaults to node 2");
+        assert!(!c.link.node.preferred);
+        assert_eq!(c.link.peer, "127.0.0.1:7003".parse().unwrap(), "flag wins");
+        assert_eq!(c.link.node.heartbeat_interval_ms, 50, "file value kept");
+        let c = config(&args(), HaRole::Primary, table.clone(), "gk.toml").unwrap();
+        assert_eq!((c.link.node.node_id.0, c.link.node.preferred), (1, true));
+
+        // Errors name the field.
+        let mut bad = table.clone();
+        bad.insert("misses_max".into(), toml::Value::Integer(1));
+        let e = config(&args(), HaRole::Primary, bad, "gk.toml").unwrap_err();
+        assert!(e.to_string().contains("ha.misses_max"), "{e}");
+        let mut bad = table;
+        bad.remove("peer");
+        let e = config(&args(), HaRole::Primary, bad, "gk.toml").unwrap_err();
+        assert!(e.to_string().contains("peer"), "{e}");
+        let mut a = args();
+        a.ha_preempt = true;
+        let e = config(&a, HaRole::Secondary, toml::Table::new(), "flags").unwrap_err();
+        assert!(
+            e.to_string().contains("node_id") || e.to_string().contains("listen"),
+            "{e}"
+        );
     }
 }

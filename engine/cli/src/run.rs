@@ -334,6 +334,9 @@ fn check_role(args: &RunArgs, inputs: &GkInputs) -> anyhow::Result<()> {
                 "--ha is for --role gatekeeper (the media engines are shared by the pair)"
             )
         }
+        _ if args.ha.ha.is_none() && args.ha.any_set() => {
+            anyhow::bail!("--peer, --ha-listen, --ha-key, --floating, --node-id and --ha-preempt need --ha primary|secondary")
+        }
         Role::Gatekeeper if inputs.registry.is_none() => {
             anyhow::bail!("--role gatekeeper needs --registry FILE")
         }
