@@ -81,6 +81,8 @@ pub struct GatekeeperFile {
     /// Alternate gatekeepers advertised (--alternate-gk).
     #[serde(default)]
     pub alternate_gatekeepers: Vec<SocketAddr>,
+    /// Audit log root (--audit-dir).
+    pub audit_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -98,6 +98,7 @@ struct GkInputs {
     engines: Vec<String>,
     control_key: Option<PathBuf>,
     alternates: Vec<SocketAddr>,
+    audit_dir: Option<PathBuf>,
     ha_table: toml::Table,
 }
 
@@ -122,6 +123,7 @@ fn gk_inputs(args: &RunArgs) -> anyhow::Result<GkInputs> {
         } else {
             args.ha.alternate_gk.clone()
         },
+        audit_dir: file.audit_dir,
         ha_table,
     })
 }
@@ -174,7 +176,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
-            service.audit = args.observe.audit();
+            service.audit = args.observe.audit_or(inputs.audit_dir.as_ref());
             service.gatekeeper.alternate_gatekeepers =
                 crate::ha_setup::alternates(&inputs.alternates, &service.gatekeeper.gatekeeper_id);
             let source = args
