@@ -525,3 +525,57 @@ fn count(c: &LinkCounters, e: &ClientError) {
         _ => c.failed.fetch_add(1, Ordering::Relaxed),
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine_api::ProvisionRequest;
+
+    /// An HA standby's engine link neither connects nor sends until the
+    /// node claims; a claim then connects (and, against a listener that
+    /// never answers, reports nothing, so the node's claim times out).
+    #[test]
+    #[allow(clippy::disallowed_methods)] // A test of the IO shell uses the real clock.
+    fn a_fenced_link_stays_silent_until_claimed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let mut config = ClientConfig::new(listener.local_addr().unwrap(), "test");
+        config.io_timeout = Duration::from_millis(200);
+        let mut remote = RemoteEngine::start_fenced(vec![config]).unwrap();
+        let mut fencing = remote.take_fencing().unwrap();
+        assert!(remote.take_fencing().is_none(), "one handle");
+        let request = ProvisionRequest {
+            conference_id: [1; 16],
+            room: None,
+            terminal_id: "t".into(),
+            call_id: [2; 16],
+            bandwidth_bps: 64_000,
+            endpoint_ras: "127.0.0.1:1".parse().unwrap(),
+        };
+        assert!(
+            remote.provision(&request).is_ok(),
+            "queued, never waited on"
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while remote.counters().fenced == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the queued command was not dropped"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            listener.accept().is_err(),
+            "a standby connected to an engine"
+        );
+        assert_eq!(remote.counters().connects, 0);
+        fencing.claim(7);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while listener.accept().is_err() {
+            assert!(Instant::now() < deadline, "the claim did not connect");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(fencing.poll(), None, "no answer, no result");
+        fencing.suspend();
+    }
+}
