@@ -11,7 +11,8 @@
 //! fenced and steps down — the engine's epoch never goes back, so only one
 //! node's commands are ever accepted.
 //! Also: a real Prometheus sees the standby's role label and the failover
-//! counter move; `engine bench --failover` passes its failover check.
+//! counter move; `engine bench --failover` passes its failover check; with
+//! `--ha-preempt` the restarted preferred node takes the role back.
 //! Bounds are generous (seconds); the measured figures are printed.
 
 mod metrics_support;
@@ -705,5 +706,86 @@ fn prometheus_sees_the_standby_and_the_failover_counter_move() {
         .collect::<String>();
     assert!(record.contains("GATEKEEPER_FAILOVER"), "{record}");
     assert!(record.contains("failover_duration_sec"), "{record}");
+    media.signal("-TERM");
+}
+
+/// `--ha-preempt`: the preferred node, killed and restarted, catches up
+/// and takes the role back through a clean handover; the other node steps
+/// down ("handover") and the guardian's keep-alive is answered on the same
+/// floating address without re-registration.
+#[test]
+fn preferred_node_with_preempt_takes_the_role_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry_path, keys) = registry(dir.path(), 1);
+    let engine_toml = dir.path().join("engine.toml");
+    std::fs::write(
+        &engine_toml,
+        "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37400\nports_per_shard = 20\n",
+    )
+    .unwrap();
+    let media = Proc::start(
+        "media",
+        &[
+            "--role",
+            "media",
+            "--config",
+            engine_toml.to_str().unwrap(),
+            "--control-listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--stats-secs",
+            "0",
+            "--exit-after-secs",
+            "110",
+        ]
+        .map(str::to_owned),
+    );
+    let control: SocketAddr = media
+        .wait_for("media-link: control on ", Duration::from_secs(20))
+        .split("control on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ip = [
+        127,
+        0,
+        5,
+        2 + u8::try_from(std::process::id() % 200).unwrap(),
+    ];
+    let floating = free_udp(ip);
+    let mut pair = Pair::new(dir.path(), &registry_path, control, floating);
+    pair.args[0].push("--ha-preempt".into());
+    let mut gk_a = Proc::start("gk-a", &pair.args[0]);
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
+    gk_a.wait_for("ha: serving RAS on", Duration::from_secs(20));
+    let mut g = Guardian::new(&keys[0], floating, 60);
+    g.register();
+    g.socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+
+    gk_a.child.kill().unwrap();
+    gk_a.child.wait().unwrap();
+    let epoch_b = epoch_in(&gk_b.wait_for("ha: primary at epoch", Duration::from_secs(10)));
+    let gk_a = Proc::start("gk-a2", &pair.args[0]);
+    let epoch_a = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20)));
+    assert!(epoch_a > epoch_b);
+    let demoted = gk_b.wait_for("GATEKEEPER_DEMOTED", Duration::from_secs(10));
+    assert!(demoted.contains("handover"), "{demoted}");
+    gk_a.wait_for("ha: serving RAS on", Duration::from_secs(10));
+    assert_eq!(engine_epoch(control), epoch_a);
+    let (r, _) = ask_until(&mut g, Duration::from_secs(10), |g| {
+        g.client.keep_alive(now_s(), 300).unwrap()
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "{}",
+        r.name()
+    );
     media.signal("-TERM");
 }
