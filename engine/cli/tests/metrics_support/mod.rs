@@ -114,11 +114,13 @@ impl Engine {
             rtp,
             engine_rtp: "127.0.0.1:1".parse().unwrap(),
         };
-        let line = e.wait_for("gatekeeper: RAS on ");
-        e.ras = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        // engine run starts the shards (static rooms), then the gatekeeper,
+        // then the metrics endpoint, and logs in that order.
         let line = e.wait_for("send RTP to ");
         let addr = line.split("send RTP to ").nth(1).unwrap();
         e.engine_rtp = addr.split_whitespace().next().unwrap().parse().unwrap();
+        let line = e.wait_for("gatekeeper: RAS on ");
+        e.ras = line.split_whitespace().nth(3).unwrap().parse().unwrap();
         let line = e.wait_for("metrics: serving http://");
         let addr = line
             .split("http://")
