@@ -286,6 +286,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             if let Some(counters) = &link_counters {
                 eprintln!("gatekeeper: media link: {}", counters.snapshot());
             }
+            if let Some(Ok(Some(ha))) = gatekeeper.as_ref().map(|g| g.stats().map(|s| s.ha)) {
+                eprintln!(
+                    "gatekeeper: ha: role {} epoch {} failovers {} promotions {} demotions {} address errors {}",
+                    ha.role,
+                    control::ha::Epoch(ha.epoch),
+                    ha.failovers,
+                    ha.promotions,
+                    ha.demotions,
+                    ha.address_errors
+                );
+            }
         }
     }
     if let Some(m) = &media {
