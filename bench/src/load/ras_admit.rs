@@ -27,6 +27,34 @@ pub const ARQ_BANDWIDTH_UNITS: u32 = 640;
 /// Each guardian's registry quota, bit/s.
 pub const QUOTA_BPS: u64 = 2_500_000;
 
+/// A terminal's RAS retry timer: wait `timeout` for each try, retransmit
+/// `retries` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RasTimers {
+    /// Wait per try.
+    pub timeout: Duration,
+    /// Retransmissions after the first try.
+    pub retries: u32,
+}
+
+impl Default for RasTimers {
+    /// The bench's own: [`RAS_TIMEOUT`] × ([`RAS_RETRIES`] + 1).
+    fn default() -> Self {
+        Self {
+            timeout: RAS_TIMEOUT,
+            retries: RAS_RETRIES,
+        }
+    }
+}
+
+impl RasTimers {
+    /// H323Plus's: 3 s per try, 2 retransmissions.
+    pub const H323PLUS: Self = Self {
+        timeout: Duration::from_secs(3),
+        retries: 2,
+    };
+}
+
 /// How a RAS timeout error starts.
 const NO_ANSWER: &str = "no answer from the gatekeeper";
 
@@ -117,6 +145,7 @@ pub struct RasAdmitter<M> {
     /// remaining guardians fail at once instead of each waiting out the
     /// retries, so a dead target ends the run within seconds.
     silent: Option<String>,
+    timers: RasTimers,
 }
 
 impl<M: ProvisionMedia> RasAdmitter<M> {
@@ -139,7 +168,15 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
             media,
             sockets: Vec::new(),
             silent: None,
+            timers: RasTimers::default(),
         }
+    }
+
+    /// Uses these retry timers (default [`RasTimers::default`]).
+    #[must_use]
+    pub fn with_timers(mut self, timers: RasTimers) -> Self {
+        self.timers = timers;
+        self
     }
 
     /// The media side.
@@ -155,12 +192,13 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
     pub fn confirm_sessions(&mut self, rooms: &dyn Fn(usize) -> usize) -> (u64, u64, u64) {
         let (mut registered, mut calls) = (0, 0);
         let gk = self.gatekeeper;
+        let timers = self.timers;
         for (index, socket) in &self.sockets {
             let Some(client) = self.clients.get_mut(*index) else {
                 continue;
             };
             if let Ok(rrq) = client.keep_alive(now_s(), 600) {
-                if step(socket, gk, client, &rrq, "keep-alive RRQ", |m| {
+                if step(timers, socket, gk, client, &rrq, "keep-alive RRQ", |m| {
                     matches!(m, RasMessage::RegistrationConfirm(_))
                 })
                 .is_ok()
@@ -175,7 +213,7 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
                 ARQ_BANDWIDTH_UNITS,
             );
             if let Ok(brq) = brq {
-                if step(socket, gk, client, &brq, "BRQ", |m| {
+                if step(timers, socket, gk, client, &brq, "BRQ", |m| {
                     matches!(m, RasMessage::BandwidthConfirm(_))
                 })
                 .is_ok()
@@ -202,14 +240,15 @@ fn exchange(
     socket: &UdpSocket,
     to: SocketAddr,
     request: &[u8],
+    timers: RasTimers,
 ) -> Result<(Vec<u8>, Duration), String> {
     let mut buf = [0u8; 4096];
     let started = Instant::now();
-    for _attempt in 0..=RAS_RETRIES {
+    for _attempt in 0..=timers.retries {
         socket
             .send_to(request, to)
             .map_err(|e| format!("send to {to}: {e}"))?;
-        let deadline = Instant::now() + RAS_TIMEOUT;
+        let deadline = Instant::now() + timers.timeout;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             socket
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))))
@@ -230,8 +269,9 @@ fn exchange(
         }
     }
     Err(format!(
-        "{NO_ANSWER} at {to} after {} tries of {RAS_TIMEOUT:?}",
-        RAS_RETRIES + 1
+        "{NO_ANSWER} at {to} after {} tries of {:?}",
+        timers.retries + 1,
+        timers.timeout
     ))
 }
 
@@ -250,6 +290,7 @@ fn call_id(guardian: usize) -> [u8; 16] {
 
 /// Sends one request and checks the reply is the confirm `expected` names.
 fn step(
+    timers: RasTimers,
     socket: &UdpSocket,
     gatekeeper: SocketAddr,
     client: &mut GuardianClient,
@@ -257,7 +298,7 @@ fn step(
     label: &str,
     confirmed: fn(&RasMessage) -> bool,
 ) -> Result<Duration, String> {
-    let (reply, time) = exchange(socket, gatekeeper, request)?;
+    let (reply, time) = exchange(socket, gatekeeper, request, timers)?;
     let reply = client.absorb(&reply).map_err(|e| e.to_string())?;
     if confirmed(&reply) {
         Ok(time)
@@ -296,11 +337,11 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
 
         let gk = self.gatekeeper;
         let grq = client.grq(ras).map_err(|e| e.to_string())?;
-        let grq_time = step(&socket, gk, client, &grq, "GRQ", |m| {
+        let grq_time = step(self.timers, &socket, gk, client, &grq, "GRQ", |m| {
             matches!(m, RasMessage::GatekeeperConfirm(_))
         })?;
         let rrq = client.rrq(now_s(), ras, 600).map_err(|e| e.to_string())?;
-        let rrq_time = step(&socket, gk, client, &rrq, "RRQ", |m| {
+        let rrq_time = step(self.timers, &socket, gk, client, &rrq, "RRQ", |m| {
             matches!(m, RasMessage::RegistrationConfirm(_))
         })?;
         let arq = client
@@ -311,7 +352,7 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
                 ARQ_BANDWIDTH_UNITS,
             )
             .map_err(|e| e.to_string())?;
-        let arq_time = step(&socket, gk, client, &arq, "ARQ", |m| {
+        let arq_time = step(self.timers, &socket, gk, client, &arq, "ARQ", |m| {
             matches!(m, RasMessage::AdmissionConfirm(_))
         })?;
         self.sockets.push((guardian.index, socket));

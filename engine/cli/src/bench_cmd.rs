@@ -115,6 +115,32 @@ pub struct BenchArgs {
     /// media lost, calls dropped and sessions preserved (docs/ha.md).
     #[arg(long)]
     failover: bool,
+    /// The guardians' RAS retry timer, ms per try (default 3000 with
+    /// --failover, H323Plus-like; else 1500 so a dead gatekeeper ends a run
+    /// quickly).
+    #[arg(long)]
+    ras_timeout_ms: Option<u64>,
+    /// RAS retransmissions after the first try (default 2).
+    #[arg(long)]
+    ras_retries: Option<u32>,
+}
+
+impl BenchArgs {
+    /// The guardians' RAS retry timers.
+    fn ras_timers(&self) -> bench::load::ras_admit::RasTimers {
+        use bench::load::ras_admit::RasTimers;
+        let base = if self.failover {
+            RasTimers::H323PLUS
+        } else {
+            RasTimers::default()
+        };
+        RasTimers {
+            timeout: self
+                .ras_timeout_ms
+                .map_or(base.timeout, Duration::from_millis),
+            retries: self.ras_retries.unwrap_or(base.retries),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -272,7 +298,8 @@ fn run_once(
     }
     let result = {
         let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
-        let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
+        let mut admit =
+            RasAdmitter::new(gk_addr, ids, media, config.seed).with_timers(args.ras_timers());
         drive_live(
             config,
             &mut admit,

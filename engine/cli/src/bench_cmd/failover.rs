@@ -6,7 +6,8 @@
 //! through the measured time, kills the primary with SIGKILL. It measures:
 //! - failover duration: the kill → the first ACF from the new primary, by
 //!   a probe guardian retrying its ARQ every 100 ms (the measurement's
-//!   resolution; the conference's guardians keep the standard timers);
+//!   resolution; the conference's guardians use `--ras-timeout-ms` ×
+//!   `--ras-retries`, by default H323Plus's 3 s × 2 retransmissions);
 //! - media lost: mix packets the guardians never received over the whole
 //!   measured run (an upper bound on what the failover caused);
 //! - calls dropped: a guardian's mix silent > 1 s, or its call unknown to
@@ -291,7 +292,7 @@ pub(super) fn run(
 }
 
 fn run_in(
-    _args: &BenchArgs,
+    args: &BenchArgs,
     config: &LoadConfig,
     targets: &SloTargets,
     live: bool,
@@ -309,12 +310,16 @@ fn run_in(
     ))
     .map_err(anyhow::Error::msg)?;
     let machine = report::Machine::detect();
-    let mut admit = RasAdmitter::new(pair.floating, ids, media, config.seed);
+    let mut admit =
+        RasAdmitter::new(pair.floating, ids, media, config.seed).with_timers(args.ras_timers());
     if live {
+        let t = args.ras_timers();
         eprintln!(
-            "engine bench --failover: {} guardians through floating RAS {}, media engine {}; the primary is killed at {:.0} s",
+            "engine bench --failover: {} guardians through floating RAS {} (RAS timer {:?} x {} tries), media engine {}; the primary is killed at {:.0} s",
             config.guardians,
             pair.floating,
+            t.timeout,
+            t.retries + 1,
             pair.control,
             (config.warmup + config.duration / 2).as_secs_f64()
         );
