@@ -118,6 +118,17 @@ fn free_udp(ip: [u8; 4]) -> SocketAddr {
         .unwrap()
 }
 
+/// The /metrics address a process printed.
+fn metrics_addr(p: &Proc) -> SocketAddr {
+    let line = p.wait_for("metrics: serving http://", Duration::from_secs(20));
+    line.split("http://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("/metrics")
+        .parse()
+        .unwrap()
+}
+
 fn epoch_in(line: &str) -> u64 {
     // "gatekeeper: ha: primary at epoch T.N"
     let e = line.rsplit(' ').next().unwrap();
@@ -350,9 +361,12 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
     ];
     let floating = free_udp(ip);
     let pair = Pair::new(dir.path(), &registry_path, control, floating);
+    // B starts once A is primary, so the cold start does not depend on
+    // which process a busy machine schedules first.
     let gk_a = Proc::start("gk-a", &pair.args[0]);
-    let gk_b = Proc::start("gk-b", &pair.args[1]);
     let epoch_a = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20)));
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
+    let m_b = metrics_addr(&gk_b);
     gk_a.wait_for("serving RAS on", Duration::from_secs(10));
     assert_eq!(engine_epoch(control), epoch_a);
 
@@ -373,8 +387,13 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
         .collect();
     let talker_a = Talker::start(sock_a, rtp_a, 1111);
     let talker_b = Talker::start(sock_b, rtp_b, 2222);
-    // Let replication reach the standby and the mix settle.
-    std::thread::sleep(Duration::from_secs(2));
+    // The standby has every registration and call (replicated), and the
+    // mix has settled.
+    metrics_support::scrape_until(m_b, "replicated registrations and calls", |t| {
+        t.contains(&format!("h323_gatekeeper_registrations {GUARDIANS}\n"))
+            && t.contains(&format!("h323_gatekeeper_active_sessions {GUARDIANS}\n"))
+    });
+    std::thread::sleep(Duration::from_secs(1));
 
     // kill -9 the primary.
     let killed = Instant::now();
@@ -630,19 +649,12 @@ fn prometheus_sees_the_standby_and_the_failover_counter_move() {
         2 + u8::try_from(std::process::id() % 200).unwrap(),
     ];
     let pair = Pair::new(dir.path(), &registry_path, control, free_udp(ip));
-    let metrics = |p: &Proc| -> SocketAddr {
-        let line = p.wait_for("metrics: serving http://", Duration::from_secs(20));
-        line.split("http://")
-            .nth(1)
-            .unwrap()
-            .trim_end_matches("/metrics")
-            .parse()
-            .unwrap()
-    };
+    let metrics = metrics_addr;
     let mut gk_a = Proc::start("gk-a", &pair.args[0]);
-    let gk_b = Proc::start("gk-b", &pair.args[1]);
-    let (m_a, m_b) = (metrics(&gk_a), metrics(&gk_b));
+    let m_a = metrics(&gk_a);
     gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20));
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
+    let m_b = metrics(&gk_b);
 
     let config = dir.path().join("prometheus.yml");
     std::fs::write(
@@ -761,8 +773,8 @@ fn preferred_node_with_preempt_takes_the_role_back() {
     let mut pair = Pair::new(dir.path(), &registry_path, control, floating);
     pair.args[0].push("--ha-preempt".into());
     let mut gk_a = Proc::start("gk-a", &pair.args[0]);
-    let gk_b = Proc::start("gk-b", &pair.args[1]);
     gk_a.wait_for("ha: serving RAS on", Duration::from_secs(20));
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
     let mut g = Guardian::new(&keys[0], floating, 60);
     g.register();
     g.socket

@@ -262,9 +262,11 @@ fn start_pair(
         }
         v
     };
+    // The secondary starts once the primary serves, so which node is
+    // primary does not depend on process scheduling at cold start.
     let primary = Child2::spawn("gk-primary", &node("primary", a, b), live)?;
-    let secondary = Child2::spawn("gk-secondary", &node("secondary", b, a), live)?;
     primary.wait_for("ha: serving RAS on", Duration::from_secs(20))?;
+    let secondary = Child2::spawn("gk-secondary", &node("secondary", b, a), live)?;
     Ok(Pair {
         _media: media,
         primary: Some(primary),
