@@ -9,139 +9,29 @@
 //! partition: the primary is paused (SIGSTOP) past the detection time, the
 //! standby takes the engines with a higher epoch, and the resumed node is
 //! fenced and steps down — the engine's epoch never goes back, so only one
-//! node's commands are ever accepted.
-//! Also: a real Prometheus sees the standby's role label and the failover
-//! counter move; `engine bench --failover` passes its failover check; with
-//! `--ha-preempt` the restarted preferred node takes the role back.
+//! node's commands are ever accepted. With `--ha-preempt` the restarted
+//! preferred node takes the role back. (Prometheus: ha_prometheus.rs;
+//! `engine bench --failover`: ha_bench.rs.)
 //! Bounds are generous (seconds); the measured figures are printed.
 
+mod ha_support;
 mod metrics_support;
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use control::media_link::{ClientConfig, MediaClient};
 use control::ras::RasMessage;
+use ha_support::{
+    ask_until, engine_epoch, epoch_in, free_udp, metrics_addr, start_media, Pair, Proc,
+};
 use metrics_support::{now_s, registry, Guardian};
 
 const GUARDIANS: usize = 12;
 const CONF: [u8; 16] = [0x4a; 16];
-
-/// An `engine run` child whose stderr lines are forwarded, killed on drop.
-struct Proc {
-    name: &'static str,
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Proc {
-    fn start(name: &'static str, args: &[String]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-            .arg("run")
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("engine run starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[{name}] {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { name, child, lines }
-    }
-
-    /// The next stderr line containing `needle`, within `bound`.
-    fn wait_for(&self, needle: &str, bound: Duration) -> String {
-        let deadline = Instant::now() + bound;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("{}: no line with {needle:?} in {bound:?}", self.name));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    /// Whether a line containing `needle` comes within `window`.
-    fn sees(&self, needle: &str, window: Duration) -> bool {
-        let deadline = Instant::now() + window;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return true,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-        false
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap()
-            .success());
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-CONT", &self.child.id().to_string()])
-                .status();
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn free_udp(ip: [u8; 4]) -> SocketAddr {
-    UdpSocket::bind(SocketAddr::from((ip, 0)))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// The /metrics address a process printed.
-fn metrics_addr(p: &Proc) -> SocketAddr {
-    let line = p.wait_for("metrics: serving http://", Duration::from_secs(20));
-    line.split("http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("/metrics")
-        .parse()
-        .unwrap()
-}
-
-fn epoch_in(line: &str) -> u64 {
-    // "gatekeeper: ha: primary at epoch T.N"
-    let e = line.rsplit(' ').next().unwrap();
-    let (term, node) = e.split_once('.').unwrap();
-    (term.parse::<u64>().unwrap() << 8) | node.parse::<u64>().unwrap()
-}
-
-fn engine_epoch(control: SocketAddr) -> u64 {
-    MediaClient::connect(ClientConfig::new(control, "ha-test"))
-        .unwrap()
-        .ping()
-        .unwrap()
-}
 
 /// One participant of the static room: sends a 20 ms RTP packet each tick
 /// and records the sequence numbers of the mix it receives.
@@ -222,73 +112,6 @@ fn media_config(dir: &Path, a: SocketAddr, b: SocketAddr) -> String {
     )
     .unwrap();
     path.display().to_string()
-}
-
-struct Pair {
-    args: [Vec<String>; 2],
-}
-
-impl Pair {
-    fn new(dir: &Path, registry: &Path, control: SocketAddr, floating: SocketAddr) -> Self {
-        let key = dir.join("ha.key");
-        std::fs::write(&key, "5a".repeat(32)).unwrap();
-        let (a, b) = (free_udp([127, 0, 0, 1]), free_udp([127, 0, 0, 1]));
-        let node = |role: &str, listen: SocketAddr, peer: SocketAddr, i: usize| {
-            let mut v: Vec<String> = [
-                "--role",
-                "gatekeeper",
-                "--ha",
-                role,
-                "--stats-secs",
-                "0",
-                "--exit-after-secs",
-                "110",
-                "--control-listen",
-                "127.0.0.1:0",
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-            for (flag, value) in [
-                ("--registry", registry.display().to_string()),
-                ("--engine", control.to_string()),
-                ("--ha-listen", listen.to_string()),
-                ("--peer", peer.to_string()),
-                ("--ha-key", key.display().to_string()),
-                ("--floating", floating.to_string()),
-                (
-                    "--audit-dir",
-                    dir.join(format!("logs-{i}")).display().to_string(),
-                ),
-            ] {
-                v.push(flag.into());
-                v.push(value);
-            }
-            v
-        };
-        Self {
-            args: [node("primary", a, b, 0), node("secondary", b, a, 1)],
-        }
-    }
-}
-
-/// Asks until a reply comes (a terminal's retransmission), within `bound`:
-/// the reply and when it came.
-fn ask_until(
-    g: &mut Guardian,
-    bound: Duration,
-    mut make: impl FnMut(&mut Guardian) -> Vec<u8>,
-) -> (RasMessage, Instant) {
-    let deadline = Instant::now() + bound;
-    while Instant::now() < deadline {
-        let request = make(g);
-        if let Some((r, _)) = g.ask(&request) {
-            return (r, Instant::now());
-        }
-    }
-    panic!("no reply within {bound:?}");
 }
 
 #[test]
@@ -500,227 +323,6 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
     media.signal("-TERM");
 }
 
-/// `engine bench --failover`: the bench starts the media engine and the HA
-/// pair as child processes, kills the primary half-way and passes the
-/// failover check (target from a loose SLO file: a debug build on a busy
-/// machine checks the pipeline, the failover bound is the default 5 s).
-#[test]
-fn bench_failover_passes_its_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let slo = dir.path().join("slo.toml");
-    std::fs::write(
-        &slo,
-        "[latency]\navg_ms_max = 500.0\np95_ms_max = 1000.0\n[cpu]\nengine_pct_max = 100.0\n\
-         [admission]\nper_guardian_ms_max = 2000.0\n[failover]\nduration_s_max = 5.0\n",
-    )
-    .unwrap();
-    let json = dir.path().join("run.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args([
-            "bench",
-            "--failover",
-            "--guardians",
-            "4",
-            "--duration",
-            "6",
-            "--warmup",
-            "1",
-            "--talkers",
-            "2",
-            "--slo",
-        ])
-        .arg(&slo)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .expect("engine bench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}\n{stderr}");
-    assert!(out.status.success(), "exit {:?}", out.status);
-    let failover_row = stdout
-        .lines()
-        .find(|l| l.starts_with("Failover"))
-        .expect("a failover row in the SLO table");
-    assert!(failover_row.ends_with("pass"), "{failover_row}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let f = &v["failover"];
-    assert!(f["duration_s"].as_f64().unwrap() < 5.0, "{f}");
-    assert_eq!(f["media_lost"], 0, "{f}");
-    assert_eq!(f["calls_dropped"], 0, "{f}");
-    assert_eq!(f["sessions_preserved"], 4, "{f}");
-    assert_eq!(f["sessions"], 4, "{f}");
-}
-
-/// `GET /api/v1/query?query=…` (URL-encoded) on Prometheus: `data.result`,
-/// or `None` while it is not answering yet.
-fn prom_query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<serde_json::Value>> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&prometheus, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET /api/v1/query?query={encoded} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).ok()?;
-    let out = String::from_utf8_lossy(&out);
-    let (_, body) = out.split_once("\r\n\r\n")?;
-    let json = &body[body.find('{')?..=body.rfind('}')?];
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    v["data"]["result"].as_array().cloned()
-}
-
-/// Polls Prometheus (30 s at most) until `encoded` returns a series.
-fn prom_until(prometheus: SocketAddr, encoded: &str) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(r) = prom_query(prometheus, encoded).filter(|r| !r.is_empty()) {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus never returned {encoded} within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// A real Prometheus scrapes both gatekeepers of the pair: it sees
-/// `h323_gatekeeper_up == 1` with role="primary" on one and "standby" on
-/// the other; after kill -9 of the primary, the survivor's
-/// `h323_gatekeeper_failover_total` moves to 1 with role="primary", and its
-/// audit log holds the GATEKEEPER_FAILOVER record. Skipped, loudly, without
-/// the `prometheus` binary.
-#[test]
-fn prometheus_sees_the_standby_and_the_failover_counter_move() {
-    if Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        eprintln!("SKIPPED: no `prometheus` binary (scripts/deps.sh installs it)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (registry_path, _keys) = registry(dir.path(), 1);
-    let engine_toml = dir.path().join("engine.toml");
-    std::fs::write(
-        &engine_toml,
-        "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37300\nports_per_shard = 20\n",
-    )
-    .unwrap();
-    let media = Proc::start(
-        "media",
-        &[
-            "--role",
-            "media",
-            "--config",
-            engine_toml.to_str().unwrap(),
-            "--control-listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--stats-secs",
-            "0",
-            "--exit-after-secs",
-            "110",
-        ]
-        .map(str::to_owned),
-    );
-    let control: SocketAddr = media
-        .wait_for("media-link: control on ", Duration::from_secs(20))
-        .split("control on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let ip = [
-        127,
-        0,
-        4,
-        2 + u8::try_from(std::process::id() % 200).unwrap(),
-    ];
-    let pair = Pair::new(dir.path(), &registry_path, control, free_udp(ip));
-    let metrics = metrics_addr;
-    let mut gk_a = Proc::start("gk-a", &pair.args[0]);
-    let m_a = metrics(&gk_a);
-    gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20));
-    let gk_b = Proc::start("gk-b", &pair.args[1]);
-    let m_b = metrics(&gk_b);
-
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: gk-a\n    static_configs:\n      - targets: ['{m_a}']\n\
-             \x20 - job_name: gk-b\n    static_configs:\n      - targets: ['{m_b}']\n"
-        ),
-    )
-    .unwrap();
-    let web = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut prometheus = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("tsdb").display()
-        ))
-        .arg(format!("--web.listen-address={web}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus starts");
-
-    // h323_gatekeeper_up{job="gk-b",role="standby"} == 1, and the primary.
-    let standby = prom_until(
-        web,
-        "h323_gatekeeper_up%7Bjob%3D%22gk-b%22%2Crole%3D%22standby%22%7D%20%3D%3D%201",
-    );
-    assert_eq!(standby[0]["value"][1], "1", "{standby:?}");
-    prom_until(
-        web,
-        "h323_gatekeeper_up%7Bjob%3D%22gk-a%22%2Crole%3D%22primary%22%7D%20%3D%3D%201",
-    );
-
-    gk_a.child.kill().unwrap();
-    gk_a.child.wait().unwrap();
-    gk_b.wait_for("ha: primary at epoch", Duration::from_secs(10));
-    // h323_gatekeeper_failover_total{job="gk-b"} == 1 and B is primary.
-    let moved = prom_until(
-        web,
-        "h323_gatekeeper_failover_total%7Bjob%3D%22gk-b%22%7D%20%3D%3D%201",
-    );
-    assert_eq!(moved[0]["value"][1], "1", "{moved:?}");
-    prom_until(
-        web,
-        "h323_gatekeeper_up%7Bjob%3D%22gk-b%22%2Crole%3D%22primary%22%7D%20%3D%3D%201",
-    );
-    let _ = prometheus.kill();
-    let _ = prometheus.wait();
-
-    // The failover record, with its duration, in B's audit log.
-    let ha_dir = dir.path().join("logs-1").join("ha");
-    let record = std::fs::read_dir(&ha_dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", ha_dir.display()))
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect::<String>();
-    assert!(record.contains("GATEKEEPER_FAILOVER"), "{record}");
-    assert!(record.contains("failover_duration_sec"), "{record}");
-    media.signal("-TERM");
-}
-
 /// `--ha-preempt`: the preferred node, killed and restarted, catches up
 /// and takes the role back through a clean handover; the other node steps
 /// down ("handover") and the guardian's keep-alive is answered on the same
@@ -735,34 +337,7 @@ fn preferred_node_with_preempt_takes_the_role_back() {
         "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37400\nports_per_shard = 20\n",
     )
     .unwrap();
-    let media = Proc::start(
-        "media",
-        &[
-            "--role",
-            "media",
-            "--config",
-            engine_toml.to_str().unwrap(),
-            "--control-listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--stats-secs",
-            "0",
-            "--exit-after-secs",
-            "110",
-        ]
-        .map(str::to_owned),
-    );
-    let control: SocketAddr = media
-        .wait_for("media-link: control on ", Duration::from_secs(20))
-        .split("control on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (media, control) = start_media(&engine_toml);
     let ip = [
         127,
         0,

@@ -6,7 +6,7 @@
 //! `prometheus` binary is missing (scripts/deps.sh installs it for CI).
 //!
 //! The failover counter is checked at 0 here; a real Prometheus seeing it
-//! move after a failover of the HA pair is in ha_failover.rs
+//! move after a failover of the HA pair is in ha_prometheus.rs
 //! (`prometheus_sees_the_standby_and_the_failover_counter_move`).
 
 mod metrics_support;
