@@ -9,7 +9,8 @@
 //! partition: the primary is paused (SIGSTOP) past the detection time, the
 //! standby takes the engines with a higher epoch, and the resumed node is
 //! fenced and steps down — the engine's epoch never goes back, so only one
-//! node's commands are ever accepted. With `--ha-preempt` the restarted
+//! node's commands are ever accepted; the same with both nodes running and
+//! only their peer link cut (a relay). With `--ha-preempt` the restarted
 //! preferred node takes the role back. (Prometheus: ha_prometheus.rs;
 //! `engine bench --failover`: ha_bench.rs.)
 //! Bounds are generous (seconds); the measured figures are printed.
@@ -374,5 +375,94 @@ fn preferred_node_with_preempt_takes_the_role_back() {
         "{}",
         r.name()
     );
+    media.signal("-TERM");
+}
+
+/// A partition between the two gatekeepers only (their peer link cut by a
+/// relay; both still reach the media engine): the standby claims a higher
+/// epoch, the engine fences the old primary, which steps down on its next
+/// re-claim ("engine-stale-epoch") — so at any instant only one epoch is
+/// accepted. The engine's epoch, sampled every 20 ms, never goes back.
+/// After the link heals within the fenced hold-off, the old primary stays
+/// standby and the guardian is served on the floating address.
+#[test]
+fn a_partition_between_the_gatekeepers_never_gives_two_mutators() {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry_path, keys) = registry(dir.path(), 1);
+    let engine_toml = dir.path().join("engine.toml");
+    std::fs::write(
+        &engine_toml,
+        "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37500\nports_per_shard = 20\n",
+    )
+    .unwrap();
+    let (media, control) = start_media(&engine_toml);
+    let ip = [
+        127,
+        0,
+        6,
+        2 + u8::try_from(std::process::id() % 200).unwrap(),
+    ];
+    let floating = free_udp(ip);
+    let (pair, relay) = Pair::relayed(dir.path(), &registry_path, control, floating);
+    let gk_a = Proc::start("gk-a", &pair.args[0]);
+    let epoch_a = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20)));
+    gk_a.wait_for("ha: serving RAS on", Duration::from_secs(10));
+    let gk_b = Proc::start("gk-b", &pair.args[1]);
+    let mut g = Guardian::new(&keys[0], floating, 61);
+    g.register();
+    g.socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    // B has the registration before the cut.
+    let m_b = metrics_addr(&gk_b);
+    metrics_support::scrape_until(m_b, "the replicated registration", |t| {
+        t.contains("h323_gatekeeper_registrations 1\n")
+    });
+
+    // Sample the engine's epoch throughout.
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    let sampler = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut c = control::media_link::MediaClient::connect(
+            control::media_link::ClientConfig::new(control, "sampler"),
+        )
+        .unwrap();
+        let started = Instant::now();
+        while !s.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
+            if let Ok(e) = c.ping() {
+                seen.push(e);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        seen
+    });
+
+    relay.set_open(false);
+    let epoch_b = epoch_in(&gk_b.wait_for("ha: primary at epoch", Duration::from_secs(10)));
+    assert!(epoch_b > epoch_a);
+    let demoted = gk_a.wait_for("GATEKEEPER_DEMOTED", Duration::from_secs(10));
+    assert!(demoted.contains("engine-stale-epoch"), "{demoted}");
+    gk_b.wait_for("ha: serving RAS on", Duration::from_secs(10));
+    relay.set_open(true);
+
+    let (r, _) = ask_until(&mut g, Duration::from_secs(10), |g| {
+        g.client.keep_alive(now_s(), 300).unwrap()
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "{}",
+        r.name()
+    );
+    // Healed: A hears B as primary and stays standby.
+    assert!(!gk_a.sees("ha: primary at epoch", Duration::from_secs(2)));
+    stop.store(true, Ordering::Relaxed);
+    let seen = sampler.join().unwrap();
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "the engine's epoch went back: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&epoch_b), "{seen:?}");
+    assert_eq!(engine_epoch(control), epoch_b);
     media.signal("-TERM");
 }

@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use control::media_link::{ClientConfig, MediaClient};
@@ -131,9 +132,39 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(dir: &Path, registry: &Path, control: SocketAddr, floating: SocketAddr) -> Self {
+        let (a, b) = (free_udp([127, 0, 0, 1]), free_udp([127, 0, 0, 1]));
+        Self::links(dir, registry, control, floating, [(a, b), (b, a)])
+    }
+
+    /// The pair with its peer links through a [`Relay`] the test can cut.
+    pub fn relayed(
+        dir: &Path,
+        registry: &Path,
+        control: SocketAddr,
+        floating: SocketAddr,
+    ) -> (Self, Relay) {
+        let (a, b) = (free_udp([127, 0, 0, 1]), free_udp([127, 0, 0, 1]));
+        let relay = Relay::start(a, b);
+        let pair = Self::links(
+            dir,
+            registry,
+            control,
+            floating,
+            [(a, relay.to_b), (b, relay.to_a)],
+        );
+        (pair, relay)
+    }
+
+    /// Node A and B with (listen, peer) each.
+    fn links(
+        dir: &Path,
+        registry: &Path,
+        control: SocketAddr,
+        floating: SocketAddr,
+        [(a, a_peer), (b, b_peer)]: [(SocketAddr, SocketAddr); 2],
+    ) -> Self {
         let key = dir.join("ha.key");
         std::fs::write(&key, "5a".repeat(32)).unwrap();
-        let (a, b) = (free_udp([127, 0, 0, 1]), free_udp([127, 0, 0, 1]));
         let node = |role: &str, listen: SocketAddr, peer: SocketAddr, i: usize| {
             let mut v: Vec<String> = [
                 "--role",
@@ -170,7 +201,10 @@ impl Pair {
             v
         };
         Self {
-            args: [node("primary", a, b, 0), node("secondary", b, a, 1)],
+            args: [
+                node("primary", a, a_peer, 0),
+                node("secondary", b, b_peer, 1),
+            ],
         }
     }
 }
@@ -224,4 +258,62 @@ pub fn start_media(engine_toml: &Path) -> (Proc, SocketAddr) {
         .parse()
         .unwrap();
     (media, control)
+}
+
+/// A UDP relay on the peer link: each node sends to the relay, which
+/// forwards to the other node while open. Cutting it is a partition
+/// between the two gatekeepers only (both still reach the engines).
+pub struct Relay {
+    /// Where node A sends (forwarded to B).
+    pub to_b: SocketAddr,
+    /// Where node B sends (forwarded to A).
+    pub to_a: SocketAddr,
+    open: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Relay {
+    fn start(a: SocketAddr, b: SocketAddr) -> Self {
+        let open = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut ends = [(SocketAddr::from(([0, 0, 0, 0], 0))); 2];
+        for (i, target) in [b, a].into_iter().enumerate() {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_millis(10)))
+                .unwrap();
+            ends[i] = socket.local_addr().unwrap();
+            let (open, stop) = (Arc::clone(&open), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 65_536];
+                let started = Instant::now();
+                // Bounded: stopped on drop; 120 s is a backstop.
+                while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(120)
+                {
+                    if let Ok((n, _)) = socket.recv_from(&mut buf) {
+                        if open.load(Ordering::Relaxed) {
+                            let _ = socket.send_to(&buf[..n], target);
+                        }
+                    }
+                }
+            });
+        }
+        Self {
+            to_b: ends[0],
+            to_a: ends[1],
+            open,
+            stop,
+        }
+    }
+
+    /// Forwards (true) or drops (false) every datagram from now on.
+    pub fn set_open(&self, open: bool) {
+        self.open.store(open, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
