@@ -139,8 +139,10 @@ fn report_round_trips() {
     report.failover = Some(bench::report::Failover {
         duration_s: 1.5,
         media_lost_ms: 420.0,
+        media_lost: 21,
         calls_dropped: 0,
         sessions_preserved: 12,
+        sessions: 12,
     });
     let back = parse_run(&report.to_json(), "mem").unwrap();
     assert_eq!(back, report);

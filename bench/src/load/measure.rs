@@ -28,6 +28,8 @@ pub struct GuardianFigures {
     pub late_pct: f64,
     /// Packets received.
     pub packets: u64,
+    /// Packets lost (expected by sequence number, never received).
+    pub lost: u64,
     /// Mouth-to-ear latency of the markers it heard, ms.
     pub mouth_to_ear: crate::report::Summary,
 }
@@ -100,6 +102,7 @@ pub fn figures(
             loss_pct,
             late_pct: g.rx.late as f64 / g.rx.packets.max(1) as f64 * 100.0,
             packets: g.rx.packets,
+            lost: g.rx.lost().max(0) as u64,
             mouth_to_ear: crate::report::Summary::from_samples(&per_guardian_m2e[g.index]),
         });
         let silent_for_long = g.rx.longest_gap > DROP_GAP;

@@ -27,6 +27,34 @@ pub const ARQ_BANDWIDTH_UNITS: u32 = 640;
 /// Each guardian's registry quota, bit/s.
 pub const QUOTA_BPS: u64 = 2_500_000;
 
+/// A terminal's RAS retry timer: wait `timeout` for each try, retransmit
+/// `retries` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RasTimers {
+    /// Wait per try.
+    pub timeout: Duration,
+    /// Retransmissions after the first try.
+    pub retries: u32,
+}
+
+impl Default for RasTimers {
+    /// The bench's own: [`RAS_TIMEOUT`] × ([`RAS_RETRIES`] + 1).
+    fn default() -> Self {
+        Self {
+            timeout: RAS_TIMEOUT,
+            retries: RAS_RETRIES,
+        }
+    }
+}
+
+impl RasTimers {
+    /// H323Plus's: 3 s per try, 2 retransmissions.
+    pub const H323PLUS: Self = Self {
+        timeout: Duration::from_secs(3),
+        retries: 2,
+    };
+}
+
 /// How a RAS timeout error starts.
 const NO_ANSWER: &str = "no answer from the gatekeeper";
 
@@ -110,12 +138,14 @@ pub struct RasAdmitter<M> {
     gatekeeper: SocketAddr,
     clients: Vec<GuardianClient>,
     media: M,
-    /// RAS sockets stay open for the run, as a registered terminal's would.
-    sockets: Vec<UdpSocket>,
+    /// RAS sockets stay open for the run, as a registered terminal's would
+    /// (guardian index, socket).
+    sockets: Vec<(usize, UdpSocket)>,
     /// Set when the gatekeeper never answered before any admission: the
     /// remaining guardians fail at once instead of each waiting out the
     /// retries, so a dead target ends the run within seconds.
     silent: Option<String>,
+    timers: RasTimers,
 }
 
 impl<M: ProvisionMedia> RasAdmitter<M> {
@@ -138,12 +168,61 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
             media,
             sockets: Vec::new(),
             silent: None,
+            timers: RasTimers::default(),
         }
+    }
+
+    /// Uses these retry timers (default [`RasTimers::default`]).
+    #[must_use]
+    pub fn with_timers(mut self, timers: RasTimers) -> Self {
+        self.timers = timers;
+        self
     }
 
     /// The media side.
     pub fn media(&mut self) -> &mut M {
         &mut self.media
+    }
+
+    /// After a gatekeeper failover: every admitted guardian sends a
+    /// keep-alive RRQ and a BRQ for its call (the same request a terminal
+    /// would, with the standard retry timers) to the same address, without
+    /// registering again. Returns (keep-alives confirmed, calls confirmed,
+    /// guardians asked).
+    pub fn confirm_sessions(&mut self, rooms: &dyn Fn(usize) -> usize) -> (u64, u64, u64) {
+        let (mut registered, mut calls) = (0, 0);
+        let gk = self.gatekeeper;
+        let timers = self.timers;
+        for (index, socket) in &self.sockets {
+            let Some(client) = self.clients.get_mut(*index) else {
+                continue;
+            };
+            if let Ok(rrq) = client.keep_alive(now_s(), 600) {
+                if step(timers, socket, gk, client, &rrq, "keep-alive RRQ", |m| {
+                    matches!(m, RasMessage::RegistrationConfirm(_))
+                })
+                .is_ok()
+                {
+                    registered += 1;
+                }
+            }
+            let brq = client.brq(
+                now_s(),
+                conference_id(rooms(*index)),
+                call_id(*index),
+                ARQ_BANDWIDTH_UNITS,
+            );
+            if let Ok(brq) = brq {
+                if step(timers, socket, gk, client, &brq, "BRQ", |m| {
+                    matches!(m, RasMessage::BandwidthConfirm(_))
+                })
+                .is_ok()
+                {
+                    calls += 1;
+                }
+            }
+        }
+        (registered, calls, self.sockets.len() as u64)
     }
 }
 
@@ -161,14 +240,15 @@ fn exchange(
     socket: &UdpSocket,
     to: SocketAddr,
     request: &[u8],
+    timers: RasTimers,
 ) -> Result<(Vec<u8>, Duration), String> {
     let mut buf = [0u8; 4096];
     let started = Instant::now();
-    for _attempt in 0..=RAS_RETRIES {
+    for _attempt in 0..=timers.retries {
         socket
             .send_to(request, to)
             .map_err(|e| format!("send to {to}: {e}"))?;
-        let deadline = Instant::now() + RAS_TIMEOUT;
+        let deadline = Instant::now() + timers.timeout;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             socket
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))))
@@ -189,8 +269,9 @@ fn exchange(
         }
     }
     Err(format!(
-        "{NO_ANSWER} at {to} after {} tries of {RAS_TIMEOUT:?}",
-        RAS_RETRIES + 1
+        "{NO_ANSWER} at {to} after {} tries of {:?}",
+        timers.retries + 1,
+        timers.timeout
     ))
 }
 
@@ -209,6 +290,7 @@ fn call_id(guardian: usize) -> [u8; 16] {
 
 /// Sends one request and checks the reply is the confirm `expected` names.
 fn step(
+    timers: RasTimers,
     socket: &UdpSocket,
     gatekeeper: SocketAddr,
     client: &mut GuardianClient,
@@ -216,7 +298,7 @@ fn step(
     label: &str,
     confirmed: fn(&RasMessage) -> bool,
 ) -> Result<Duration, String> {
-    let (reply, time) = exchange(socket, gatekeeper, request)?;
+    let (reply, time) = exchange(socket, gatekeeper, request, timers)?;
     let reply = client.absorb(&reply).map_err(|e| e.to_string())?;
     if confirmed(&reply) {
         Ok(time)
@@ -255,11 +337,11 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
 
         let gk = self.gatekeeper;
         let grq = client.grq(ras).map_err(|e| e.to_string())?;
-        let grq_time = step(&socket, gk, client, &grq, "GRQ", |m| {
+        let grq_time = step(self.timers, &socket, gk, client, &grq, "GRQ", |m| {
             matches!(m, RasMessage::GatekeeperConfirm(_))
         })?;
         let rrq = client.rrq(now_s(), ras, 600).map_err(|e| e.to_string())?;
-        let rrq_time = step(&socket, gk, client, &rrq, "RRQ", |m| {
+        let rrq_time = step(self.timers, &socket, gk, client, &rrq, "RRQ", |m| {
             matches!(m, RasMessage::RegistrationConfirm(_))
         })?;
         let arq = client
@@ -270,10 +352,10 @@ impl<M: ProvisionMedia> RasAdmitter<M> {
                 ARQ_BANDWIDTH_UNITS,
             )
             .map_err(|e| e.to_string())?;
-        let arq_time = step(&socket, gk, client, &arq, "ARQ", |m| {
+        let arq_time = step(self.timers, &socket, gk, client, &arq, "ARQ", |m| {
             matches!(m, RasMessage::AdmissionConfirm(_))
         })?;
-        self.sockets.push(socket);
+        self.sockets.push((guardian.index, socket));
 
         let engine_rtp = self.media.provision(guardian, rtp)?;
         Ok(Admitted {

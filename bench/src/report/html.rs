@@ -399,10 +399,18 @@ fn run_card(h: &mut String, i: usize, run: &Labelled<'_>, several: bool) {
         kv(
             h,
             "Media lost",
-            &format!("{} ms", fmt_value(f.media_lost_ms)),
+            &format!(
+                "{} packets ({} ms)",
+                f.media_lost,
+                fmt_value(f.media_lost_ms)
+            ),
         );
         kv(h, "Calls dropped", &f.calls_dropped.to_string());
-        kv(h, "Sessions preserved", &f.sessions_preserved.to_string());
+        kv(
+            h,
+            "Sessions preserved",
+            &format!("{}/{}", f.sessions_preserved, f.sessions),
+        );
         h.push_str("</dl>");
     }
     h.push_str("</div></div>");

@@ -118,11 +118,13 @@ pub(crate) fn render(runs: &[Labelled<'_>], plots: &[Plot]) -> String {
         if let Some(f) = &r.failover {
             let _ = writeln!(
                 m,
-                "Failover: {} s, {} ms of media lost, {} calls dropped, {} sessions preserved.\n",
+                "Failover: {} s, {} media packets ({} ms) lost, {} calls dropped, {}/{} sessions preserved.\n",
                 fmt_value(f.duration_s),
+                f.media_lost,
                 fmt_value(f.media_lost_ms),
                 f.calls_dropped,
-                f.sessions_preserved
+                f.sessions_preserved,
+                f.sessions
             );
         }
         if let Some(sweep) = r.sweep.as_ref().filter(|s| !s.steps.is_empty()) {

@@ -299,10 +299,18 @@ pub struct Failover {
     pub duration_s: f64,
     /// Audio the guardians did not receive meanwhile, in milliseconds.
     pub media_lost_ms: f64,
+    /// Mix packets the guardians did not receive, summed over guardians
+    /// (`engine bench --failover` counts the whole measured run, an upper
+    /// bound on what the failover caused).
+    #[serde(default)]
+    pub media_lost: u64,
     /// Calls that did not survive.
     pub calls_dropped: u64,
     /// Registrations and calls the standby carried on.
     pub sessions_preserved: u64,
+    /// Sessions there were before the failover.
+    #[serde(default)]
+    pub sessions: u64,
 }
 
 /// Time series and distributions behind the plots.

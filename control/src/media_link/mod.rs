@@ -21,7 +21,7 @@ pub mod server;
 
 pub use client::{ClientConfig, ClientError, MediaClient};
 pub use messages::{Epoch, LinkCodec, LinkError, ParticipantParams, Reply, Request};
-pub use remote::RemoteEngine;
+pub use remote::{Fencing, RemoteEngine};
 pub use server::{Fence, MediaBackend, ServerConfig, Session};
 
 /// Default TCP port of the control protocol: not registered with IANA for a

@@ -101,6 +101,26 @@ struct Link {
     stop: Arc<AtomicBool>,
 }
 
+/// An engine's answer to a claim, or a command refused as stale, sent by a
+/// link thread to the [`Fencing`] handle.
+#[derive(Debug, Clone, Copy)]
+struct ClaimReport {
+    engine: usize,
+    epoch: Epoch,
+    /// `Err(engine epoch)`: refused as stale.
+    outcome: Result<(), Epoch>,
+}
+
+/// What the link threads share with the HA shell.
+#[derive(Debug)]
+struct Ha {
+    /// Demoted or not yet primary: no command reaches an engine.
+    suspended: AtomicBool,
+    /// The last epoch claimed through [`Fencing`], for room allocation.
+    epoch: AtomicU64,
+    reports: SyncSender<ClaimReport>,
+}
+
 /// Media engines controlled over the link.
 #[derive(Debug)]
 pub struct RemoteEngine {
@@ -108,34 +128,142 @@ pub struct RemoteEngine {
     /// room → (engine index, participants provisioned).
     rooms: HashMap<u64, (usize, u32)>,
     next_room: u32,
+    /// The epoch `next_room` was chosen for.
+    room_epoch: Epoch,
     counters: Arc<LinkCounters>,
+    ha: Arc<Ha>,
+    fencing: Option<Fencing>,
+}
+
+/// The HA shell's handle on the engines' epoch (docs/ha.md): claims an
+/// epoch on every engine, stops commands at once when demoted, and reports
+/// the aggregated answers as [`crate::ha::ClaimResult`]s.
+#[derive(Debug)]
+pub struct Fencing {
+    links: Vec<SyncSender<Command>>,
+    ha: Arc<Ha>,
+    reports: Receiver<ClaimReport>,
+    /// The epoch being claimed and the engines that accepted it.
+    pending: Option<(Epoch, Vec<bool>)>,
+}
+
+impl Fencing {
+    /// Claims `epoch` on every engine and lets commands through again.
+    pub fn claim(&mut self, epoch: Epoch) {
+        self.ha.suspended.store(false, Ordering::Relaxed);
+        self.ha.epoch.store(epoch, Ordering::Relaxed);
+        if self.pending.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.pending = Some((epoch, vec![false; self.links.len()]));
+        }
+        for tx in &self.links {
+            // A full queue: this interval's claim is skipped; the node
+            // re-claims every heartbeat interval (or times the claim out).
+            let _ = tx.try_send(Command::Claim(epoch));
+        }
+    }
+
+    /// Stops every engine command now (demoted): queued ones are dropped.
+    pub fn suspend(&mut self) {
+        self.ha.suspended.store(true, Ordering::Relaxed);
+        self.pending = None;
+    }
+
+    /// The next aggregated answer: `Accepted` once every engine accepted
+    /// the pending epoch, `Stale` as soon as one engine refused an epoch.
+    pub fn poll(&mut self) -> Option<crate::ha::ClaimResult> {
+        use crate::ha::{ClaimResult, Epoch as HaEpoch};
+        while let Ok(r) = self.reports.try_recv() {
+            match r.outcome {
+                Err(engine_epoch) => {
+                    return Some(ClaimResult::Stale {
+                        epoch: HaEpoch(r.epoch),
+                        engine_epoch: HaEpoch(engine_epoch),
+                    })
+                }
+                Ok(()) => {
+                    let Some((epoch, accepted)) = self.pending.as_mut() else {
+                        continue;
+                    };
+                    if *epoch != r.epoch || r.engine >= accepted.len() {
+                        continue;
+                    }
+                    accepted[r.engine] = true;
+                    if accepted.iter().all(|a| *a) {
+                        let epoch = *epoch;
+                        // The next re-claim is counted afresh.
+                        accepted.iter_mut().for_each(|a| *a = false);
+                        return Some(ClaimResult::Accepted {
+                            epoch: HaEpoch(epoch),
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 impl RemoteEngine {
     /// Starts one link thread per engine; they connect in the background and
     /// claim `epoch`. Never blocks on the network.
     pub fn start(engines: Vec<ClientConfig>, epoch: Epoch) -> Result<Self, String> {
+        Self::start_with(engines, epoch, false)
+    }
+
+    /// For an HA node: starts the link threads suspended (no connection, no
+    /// claim, no command) until [`Fencing::claim`] on the handle taken with
+    /// [`Self::take_fencing`]: a standby must never touch the engines.
+    pub fn start_fenced(engines: Vec<ClientConfig>) -> Result<Self, String> {
+        Self::start_with(engines, 0, true)
+    }
+
+    /// The HA handle (once).
+    pub fn take_fencing(&mut self) -> Option<Fencing> {
+        self.fencing.take()
+    }
+
+    fn start_with(
+        engines: Vec<ClientConfig>,
+        epoch: Epoch,
+        suspended: bool,
+    ) -> Result<Self, String> {
         if engines.is_empty() {
             return Err("no media engine to control (give --engine ADDR)".into());
         }
         let counters = Arc::new(LinkCounters::default());
+        let (reports_tx, reports) = mpsc::sync_channel(QUEUE_MAX);
+        let ha = Arc::new(Ha {
+            suspended: AtomicBool::new(suspended),
+            epoch: AtomicU64::new(epoch),
+            reports: reports_tx,
+        });
         let mut links = Vec::with_capacity(engines.len());
         for (i, config) in engines.into_iter().enumerate() {
             let (tx, rx) = mpsc::sync_channel(QUEUE_MAX);
             let c = Arc::clone(&counters);
             let stop = Arc::new(AtomicBool::new(false));
             let s = Arc::clone(&stop);
+            let h = Arc::clone(&ha);
             std::thread::Builder::new()
                 .name(format!("media-link-{i}"))
-                .spawn(move || link_thread(config, epoch, &rx, &c, &s))
+                .spawn(move || link_thread(i, config, epoch, &rx, &c, &s, &h))
                 .map_err(|e| format!("starting the media link thread: {e}"))?;
             links.push(Link { tx, stop });
         }
+        let fencing = Fencing {
+            links: links.iter().map(|l| l.tx.clone()).collect(),
+            ha: Arc::clone(&ha),
+            reports,
+            pending: None,
+        };
         Ok(Self {
             links,
             rooms: HashMap::new(),
             next_room: ROOM_BASE,
+            room_epoch: epoch,
             counters,
+            ha,
+            fencing: Some(fencing),
         })
     }
 
@@ -153,6 +281,8 @@ impl RemoteEngine {
 
     /// Raises the epoch on every engine (after an HA promotion).
     pub fn claim(&mut self, epoch: Epoch) -> Result<(), EngineError> {
+        self.ha.suspended.store(false, Ordering::Relaxed);
+        self.ha.epoch.store(epoch, Ordering::Relaxed);
         for i in 0..self.links.len() {
             self.send(i, Command::Claim(epoch))?;
         }
@@ -177,6 +307,13 @@ impl RemoteEngine {
     }
 }
 
+/// Where a primary of `epoch` starts allocating rooms: a slice of a million
+/// ids per epoch (3000 slices, reused only after 3000 epochs), so a new
+/// primary does not pick ids its predecessor's conferences still use.
+fn room_base_for(epoch: Epoch) -> u32 {
+    ROOM_BASE + u32::try_from(epoch % 3000).unwrap_or(0) * 1_000_000
+}
+
 impl EngineApi for RemoteEngine {
     fn provision(&mut self, request: &ProvisionRequest) -> Result<RoomId, EngineError> {
         if let Some(room) = request.room {
@@ -184,6 +321,20 @@ impl EngineApi for RemoteEngine {
                 *members += 1;
                 return Ok(room);
             }
+            // A room made by a previous primary (its calls were replicated
+            // to us): it exists on the engine that id maps to.
+            if let Ok(id) = u32::try_from(room.0) {
+                if id >= ROOM_BASE {
+                    self.rooms
+                        .insert(room.0, (id as usize % self.links.len(), 1));
+                    return Ok(room);
+                }
+            }
+        }
+        let epoch = self.ha.epoch.load(Ordering::Relaxed);
+        if epoch != self.room_epoch {
+            self.room_epoch = epoch;
+            self.next_room = room_base_for(epoch);
         }
         // Ids are reused only after 2^32 - ROOM_BASE rooms; a clash with a
         // room still open is skipped.
@@ -235,48 +386,79 @@ struct Conn {
 }
 
 impl Conn {
-    /// Connects and claims `epoch` unless connected or backing off.
+    /// Connects and claims `epoch` unless connected or backing off. The
+    /// claim's answer, if any.
     // The link thread is an IO shell: it reads the clock for its reconnect
     // back-off, as the UDP service shell does.
     #[allow(clippy::disallowed_methods)]
-    fn ensure(&mut self, epoch: Epoch, c: &LinkCounters) {
+    fn ensure(&mut self, epoch: Epoch, c: &LinkCounters) -> Option<Result<(), Epoch>> {
         if self.client.as_ref().is_some_and(MediaClient::is_connected) {
-            return;
+            return None;
         }
         self.client = None;
         if self.retry_at.is_some_and(|t| Instant::now() < t) {
-            return;
+            return None;
         }
         self.retry_at = Some(Instant::now() + RECONNECT_BACKOFF);
-        let Ok(mut cl) = MediaClient::connect(self.config.clone()) else {
-            return;
+        let Ok(cl) = MediaClient::connect(self.config.clone()) else {
+            return None;
         };
         c.connects.fetch_add(1, Ordering::Relaxed);
+        self.client = Some(cl);
+        let outcome = self.claim(epoch, c);
+        if outcome == Some(Ok(())) {
+            self.retry_at = None;
+        }
+        outcome
+    }
+
+    /// Claims `epoch` on the open connection (None: not connected, or the
+    /// connection failed and was dropped).
+    fn claim(&mut self, epoch: Epoch, c: &LinkCounters) -> Option<Result<(), Epoch>> {
+        let cl = self.client.as_mut()?;
         match cl.claim(epoch) {
-            Ok(_) => {
-                self.retry_at = None;
-                self.client = Some(cl);
+            Ok(_) => Some(Ok(())),
+            Err(e) => {
+                count(c, &e);
+                if let Some(LinkError::StaleEpoch { current }) = e.refusal() {
+                    return Some(Err(*current));
+                }
+                self.client = None;
+                None
             }
-            Err(e) => count(c, &e),
         }
     }
 }
 
 fn link_thread(
+    engine: usize,
     config: ClientConfig,
     mut epoch: Epoch,
     rx: &Receiver<Command>,
     c: &LinkCounters,
     stop: &AtomicBool,
+    ha: &Ha,
 ) {
+    let report = |epoch: Epoch, outcome: Option<Result<(), Epoch>>| {
+        if let Some(outcome) = outcome {
+            // Bounded: a lost report is a claim the node re-sends or times out.
+            let _ = ha.reports.try_send(ClaimReport {
+                engine,
+                epoch,
+                outcome,
+            });
+        }
+    };
     let mut link = Conn {
         config,
         client: None,
         retry_at: None,
     };
     // Connect and claim at once, so the epoch is raised when the gatekeeper
-    // starts rather than at its first admission.
-    link.ensure(epoch, c);
+    // starts rather than at its first admission (not for an HA standby).
+    if !ha.suspended.load(Ordering::Relaxed) {
+        link.ensure(epoch, c);
+    }
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -285,19 +467,35 @@ fn link_thread(
             Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(command) => command,
             Err(RecvTimeoutError::Timeout) => {
-                link.ensure(epoch, c);
-                if let Some(cl) = link.client.as_mut() {
-                    let _ = cl.ping();
+                if !ha.suspended.load(Ordering::Relaxed) {
+                    let outcome = link.ensure(epoch, c);
+                    report(epoch, outcome.filter(Result::is_err));
+                    if let Some(cl) = link.client.as_mut() {
+                        let _ = cl.ping();
+                    }
                 }
                 continue;
             }
         };
         if let Command::Claim(e) = command {
+            // On the open connection when there is one: a primary re-claims
+            // every heartbeat interval, which must not cost a reconnect.
             epoch = e;
-            link.client = None;
             link.retry_at = None;
+            let outcome = match link.claim(epoch, c) {
+                Some(o) => Some(o),
+                None => link.ensure(epoch, c),
+            };
+            report(epoch, outcome);
+            continue;
         }
-        link.ensure(epoch, c);
+        if ha.suspended.load(Ordering::Relaxed) {
+            // Demoted: a command queued before the demotion is not sent.
+            c.fenced.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let outcome = link.ensure(epoch, c);
+        report(epoch, outcome.filter(Result::is_err));
         let Some(cl) = link.client.as_mut() else {
             c.failed.fetch_add(1, Ordering::Relaxed);
             continue;
@@ -311,7 +509,12 @@ fn link_thread(
             Ok(()) => {
                 c.applied.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => count(c, &e),
+            Err(e) => {
+                count(c, &e);
+                if let Some(LinkError::StaleEpoch { current }) = e.refusal() {
+                    report(epoch, Some(Err(*current)));
+                }
+            }
         }
     }
 }
@@ -321,4 +524,58 @@ fn count(c: &LinkCounters, e: &ClientError) {
         Some(LinkError::StaleEpoch { .. }) => c.fenced.fetch_add(1, Ordering::Relaxed),
         _ => c.failed.fetch_add(1, Ordering::Relaxed),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine_api::ProvisionRequest;
+
+    /// An HA standby's engine link neither connects nor sends until the
+    /// node claims; a claim then connects (and, against a listener that
+    /// never answers, reports nothing, so the node's claim times out).
+    #[test]
+    #[allow(clippy::disallowed_methods)] // A test of the IO shell uses the real clock.
+    fn a_fenced_link_stays_silent_until_claimed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let mut config = ClientConfig::new(listener.local_addr().unwrap(), "test");
+        config.io_timeout = Duration::from_millis(200);
+        let mut remote = RemoteEngine::start_fenced(vec![config]).unwrap();
+        let mut fencing = remote.take_fencing().unwrap();
+        assert!(remote.take_fencing().is_none(), "one handle");
+        let request = ProvisionRequest {
+            conference_id: [1; 16],
+            room: None,
+            terminal_id: "t".into(),
+            call_id: [2; 16],
+            bandwidth_bps: 64_000,
+            endpoint_ras: "127.0.0.1:1".parse().unwrap(),
+        };
+        assert!(
+            remote.provision(&request).is_ok(),
+            "queued, never waited on"
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while remote.counters().fenced == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the queued command was not dropped"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            listener.accept().is_err(),
+            "a standby connected to an engine"
+        );
+        assert_eq!(remote.counters().connects, 0);
+        fencing.claim(7);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while listener.accept().is_err() {
+            assert!(Instant::now() < deadline, "the claim did not connect");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(fencing.poll(), None, "no answer, no result");
+        fencing.suspend();
+    }
 }

@@ -7,6 +7,7 @@
 //! log before it is sent (docs/audit.md); a reply whose record cannot be
 //! written is not sent (fail closed), and counted.
 
+mod ha;
 mod observe;
 mod rate;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use ha::{HaConfig, HaStatus};
 pub use observe::{FailoverNote, GateCounts};
 pub use rate::{RateLimit, RateLimiter};
 
@@ -34,6 +36,8 @@ pub const CALL_SIGNALLING_PORT: u16 = 1720;
 const POLL_MS_MAX: u64 = 20;
 /// Most datagrams taken from the socket at once (one signature batch).
 const BATCH_MAX: usize = 32;
+/// A standby's loop period: how soon it sees a claim or promotion.
+const STANDBY_POLL_MS: u64 = 5;
 
 /// Service configuration.
 #[derive(Debug, Clone)]
@@ -48,6 +52,11 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimit,
     /// The audit log; `None` records nothing.
     pub audit: Option<AuditConfig>,
+    /// High availability (docs/ha.md): with it the service starts as a
+    /// standby without a RAS socket and serves RAS on the floating address
+    /// only while primary; `ras_listen` is not used. Start it with
+    /// [`start_ha`].
+    pub ha: Option<HaConfig>,
 }
 
 /// Where and how the audit log is written.
@@ -70,6 +79,7 @@ impl ServiceConfig {
             gatekeeper: gatekeeper::Config::default(),
             rate_limit: RateLimit::default(),
             audit: None,
+            ha: None,
         }
     }
 }
@@ -92,6 +102,9 @@ pub enum ServiceError {
     /// The service thread is gone.
     #[error("service thread stopped")]
     Stopped,
+    /// The HA configuration cannot work.
+    #[error("ha: {0}")]
+    Ha(String),
 }
 
 /// Service statistics.
@@ -119,6 +132,8 @@ pub struct ServiceStats {
     pub audit_records: u64,
     /// Audit writes that failed; the reply concerned was not sent.
     pub audit_errors: u64,
+    /// HA state, when the service runs as one node of a pair.
+    pub ha: Option<HaStatus>,
 }
 
 enum Command {
@@ -247,23 +262,76 @@ where
     E: EngineApi + Send + 'static,
     F: FnMut(&Event) + Send + 'static,
 {
-    if config.ras_listen.port() == CALL_SIGNALLING_PORT {
-        return Err(ServiceError::CallSignallingPort(config.ras_listen));
+    if config.ha.is_some() {
+        return Err(ServiceError::Ha(
+            "an HA node needs the engines' fencing handle: use service::start_ha".into(),
+        ));
+    }
+    start_inner(config, engine, None, on_event)
+}
+
+/// Starts the RAS service as one node of an HA pair (`config.ha` set):
+/// a standby until the peer link promotes it; `fencing` claims the engines
+/// (from [`crate::media_link::RemoteEngine::take_fencing`] of `engine`).
+pub fn start_ha<E, F>(
+    config: ServiceConfig,
+    engine: E,
+    fencing: crate::media_link::Fencing,
+    on_event: F,
+) -> Result<ServiceHandle, ServiceError>
+where
+    E: EngineApi + Send + 'static,
+    F: FnMut(&Event) + Send + 'static,
+{
+    if config.ha.is_none() {
+        return Err(ServiceError::Ha(
+            "start_ha without an HA configuration".into(),
+        ));
+    }
+    start_inner(config, engine, Some(fencing), on_event)
+}
+
+fn start_inner<E, F>(
+    config: ServiceConfig,
+    engine: E,
+    fencing: Option<crate::media_link::Fencing>,
+    on_event: F,
+) -> Result<ServiceHandle, ServiceError>
+where
+    E: EngineApi + Send + 'static,
+    F: FnMut(&Event) + Send + 'static,
+{
+    let ras = config
+        .ha
+        .as_ref()
+        .map_or(config.ras_listen, |h| h.floating.address);
+    if ras.port() == CALL_SIGNALLING_PORT {
+        return Err(ServiceError::CallSignallingPort(ras));
     }
     let registry = Arc::new(Registry::load(&config.registry_path)?);
     let audit = match &config.audit {
         Some(a) => Some(RasAuditTrail::new(AuditWriter::open(&a.dir, a.fsync)?)),
         None => None,
     };
-    let socket = UdpSocket::bind(config.ras_listen)?;
-    socket.set_read_timeout(Some(Duration::from_millis(POLL_MS_MAX)))?;
-    let local_addr = socket.local_addr()?;
+    // An HA node starts as a standby: no RAS socket until promoted.
+    let (socket, local_addr, ha) = match (config.ha.clone(), fencing) {
+        (Some(h), Some(f)) => {
+            let shell = ha::HaShell::start(h, f).map_err(|e| ServiceError::Ha(e.to_string()))?;
+            (None, ras, Some(shell))
+        }
+        _ => {
+            let socket = UdpSocket::bind(config.ras_listen)?;
+            socket.set_read_timeout(Some(Duration::from_millis(POLL_MS_MAX)))?;
+            let local_addr = socket.local_addr()?;
+            (Some(socket), local_addr, None)
+        }
+    };
     let (tx, rx) = mpsc::sync_channel(16);
     let gk = Gatekeeper::new(config.gatekeeper.clone(), registry, engine);
     let limiter = RateLimiter::new(config.rate_limit);
     let thread = std::thread::Builder::new()
         .name("ras-gatekeeper".into())
-        .spawn(move || run(&socket, gk, limiter, &rx, audit, on_event))?;
+        .spawn(move || run(socket, ha, gk, limiter, &rx, audit, on_event))?;
     Ok(ServiceHandle {
         commands: tx,
         thread: Some(thread),
@@ -272,8 +340,44 @@ where
     })
 }
 
-fn run<E: EngineApi, F: FnMut(&Event)>(
+/// Waits (bounded) for one datagram, then takes whatever else is already
+/// queued, up to BATCH_MAX, so their signatures verify as one batch.
+fn receive(
     socket: &UdpSocket,
+    bufs: &mut [Vec<u8>],
+    received: &mut Vec<(SocketAddr, usize)>,
+    stats: &mut ServiceStats,
+) {
+    match socket.recv_from(&mut bufs[0]) {
+        Ok((n, from)) => {
+            received.push((from, n));
+            if socket.set_nonblocking(true).is_ok() {
+                while received.len() < BATCH_MAX {
+                    match socket.recv_from(&mut bufs[received.len()]) {
+                        Ok((n, from)) => received.push((from, n)),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            stats.recv_errors += 1;
+                            break;
+                        }
+                    }
+                }
+                let _ = socket.set_nonblocking(false);
+            }
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        Err(_) => stats.recv_errors += 1,
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn run<E: EngineApi, F: FnMut(&Event)>(
+    mut socket: Option<UdpSocket>,
+    mut ha: Option<ha::HaShell>,
     mut gk: Gatekeeper<E>,
     mut limiter: RateLimiter,
     commands: &mpsc::Receiver<Command>,
@@ -287,33 +391,16 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
     let mut received: Vec<(SocketAddr, usize)> = Vec::with_capacity(BATCH_MAX);
     let mut next_timeout: Option<UnixMillis> = None;
     loop {
-        // Wait (bounded) for one datagram, then take whatever else is already
-        // queued, up to BATCH_MAX, so their signatures verify as one batch.
         received.clear();
-        let first = socket.recv_from(&mut bufs[0]);
-        match first {
-            Ok((n, from)) => {
-                received.push((from, n));
-                if socket.set_nonblocking(true).is_ok() {
-                    while received.len() < BATCH_MAX {
-                        match socket.recv_from(&mut bufs[received.len()]) {
-                            Ok((n, from)) => received.push((from, n)),
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                            Err(_) => {
-                                stats.recv_errors += 1;
-                                break;
-                            }
-                        }
-                    }
-                    let _ = socket.set_nonblocking(false);
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => stats.recv_errors += 1,
+        if let Some(h) = &mut ha {
+            h.poll(&mut socket);
+        }
+        // Not primary: no RAS is read and no timeout runs (the primary
+        // expires registrations and replicates that).
+        let serving = ha.as_ref().is_none_or(ha::HaShell::is_primary);
+        match socket.as_ref().filter(|_| serving) {
+            Some(s) => receive(s, &mut bufs, &mut received, &mut stats),
+            None => std::thread::sleep(Duration::from_millis(STANDBY_POLL_MS)),
         }
         // Commands are applied after the wait and before the datagrams, so a
         // command acknowledged to its sender governs every later datagram.
@@ -326,6 +413,7 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
                     stats.active_calls = gk.calls() as u64;
                     stats.registrations = gk.registrations() as u64;
                     observed.fill(&mut stats);
+                    stats.ha = ha.as_ref().map(|h| h.status);
                     let _ = reply.try_send(stats);
                 }
                 Ok(Command::Bandwidth(reply)) => {
@@ -363,12 +451,21 @@ fn run<E: EngineApi, F: FnMut(&Event)>(
             gk.handle_datagrams(now, &batch);
         }
         let now = wall_clock();
-        if next_timeout.is_some_and(|t| t <= now) {
+        if serving && next_timeout.is_some_and(|t| t <= now) {
             gk.handle_timeout(now);
         }
+        // Replicate before replying (docs/ha.md): the standby knows what
+        // the terminal is about to be told.
+        if let Some(h) = &mut ha {
+            h.sync(&mut gk, now);
+        }
+        let serving = ha.as_ref().is_none_or(ha::HaShell::is_primary);
         loop {
             match gk.poll_output() {
                 Output::Transmit(t) => {
+                    let Some(socket) = socket.as_ref().filter(|_| serving) else {
+                        continue;
+                    };
                     // The record goes to the file before the reply leaves.
                     if let Some(trail) = &mut audit {
                         let written = trail.before_send(now, &t);

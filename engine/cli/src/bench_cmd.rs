@@ -26,6 +26,7 @@ use engine::{Engine, EngineConfig};
 use media_core::codec::OpusConfig;
 use media_core::mixer::MixerConfig;
 
+mod failover;
 mod remote;
 
 /// Arguments of `engine bench`.
@@ -109,6 +110,37 @@ pub struct BenchArgs {
     /// authentication on its control port.
     #[arg(long)]
     control_key: Option<PathBuf>,
+    /// Run against an HA gatekeeper pair (child processes on loopback) and
+    /// kill -9 the primary half-way through: measures failover duration,
+    /// media lost, calls dropped and sessions preserved (docs/ha.md).
+    #[arg(long)]
+    failover: bool,
+    /// The guardians' RAS retry timer, ms per try (default 3000 with
+    /// --failover, H323Plus-like; else 1500 so a dead gatekeeper ends a run
+    /// quickly).
+    #[arg(long)]
+    ras_timeout_ms: Option<u64>,
+    /// RAS retransmissions after the first try (default 2).
+    #[arg(long)]
+    ras_retries: Option<u32>,
+}
+
+impl BenchArgs {
+    /// The guardians' RAS retry timers.
+    fn ras_timers(&self) -> bench::load::ras_admit::RasTimers {
+        use bench::load::ras_admit::RasTimers;
+        let base = if self.failover {
+            RasTimers::H323PLUS
+        } else {
+            RasTimers::default()
+        };
+        RasTimers {
+            timeout: self
+                .ras_timeout_ms
+                .map_or(base.timeout, Duration::from_millis),
+            retries: self.ras_retries.unwrap_or(base.retries),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,6 +172,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     }
     if args.target.is_none() && (args.keys.is_some() || args.target_control.is_some()) {
         bail!("--keys and --target-control only apply with --target HOST:PORT");
+    }
+    if args.failover && (args.target.is_some() || args.sweep) {
+        bail!("--failover starts its own HA pair: it cannot be combined with --target or --sweep");
     }
     if args.sweep {
         return sweep(args, &targets);
@@ -246,6 +281,9 @@ fn run_once(
     if let Some(target) = &args.target {
         return remote::run(args, target, config, targets, live);
     }
+    if args.failover {
+        return failover::run(args, config, targets, live);
+    }
     let (engine_config, generator_cpu) = placement(args)?;
     let mut engine = Engine::start(engine_config).context("starting the engine")?;
     let dir = std::env::temp_dir().join(format!("engine-bench-{}", std::process::id()));
@@ -260,7 +298,8 @@ fn run_once(
     }
     let result = {
         let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
-        let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
+        let mut admit =
+            RasAdmitter::new(gk_addr, ids, media, config.seed).with_timers(args.ras_timers());
         drive_live(
             config,
             &mut admit,

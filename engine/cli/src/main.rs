@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_cmd;
 mod demo;
+mod ha_setup;
 mod keys_cmd;
 mod media_server;
 mod observe;
@@ -27,12 +28,14 @@ enum Command {
     /// Runs the media engine daemon: pinned shards, the static rooms of the
     /// config, the media control port, signals (TERM/INT stop, HUP reload
     /// the registry, USR1 stop admissions); `--role` splits the gatekeeper
-    /// from the media engines (docs/media-link.md).
+    /// from the media engines (docs/media-link.md); `--role gatekeeper --ha
+    /// primary|secondary` runs one node of an HA pair (docs/ha.md).
     Run(Box<run::RunArgs>),
     /// Gatekeeper + engine + simulated guardians on loopback: admission over
     /// signed RAS, real RTP, measured latency, jitter, loss and CPU against
     /// the SLO targets (exit 3 when an SLO fails). With `--target`, tests a
-    /// running `engine run` instead (post-deployment smoke test).
+    /// running `engine run` instead (post-deployment smoke test); with
+    /// `--failover`, an HA gatekeeper pair whose primary it kills mid-run.
     Bench(Box<bench_cmd::BenchArgs>),
     /// Writes a self-contained HTML (and Markdown) report with plots from
     /// one or more `engine bench --json` files.

@@ -66,6 +66,17 @@ impl ObserveArgs {
             fsync: self.audit_fsync,
         })
     }
+
+    /// As [`Self::audit`], with `file_dir` (the gatekeeper file's
+    /// `audit_dir`) when the flag is absent.
+    pub fn audit_or(&self, file_dir: Option<&PathBuf>) -> Option<AuditConfig> {
+        self.audit().or_else(|| {
+            file_dir.map(|dir| AuditConfig {
+                dir: dir.clone(),
+                fsync: self.audit_fsync,
+            })
+        })
+    }
 }
 
 /// Feeds `/metrics` from the control thread.

@@ -85,7 +85,47 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1)]
     epoch: u64,
     #[command(flatten)]
+    ha: crate::ha_setup::HaArgs,
+    #[command(flatten)]
     observe: crate::observe::ObserveArgs,
+}
+
+/// The gatekeeper's inputs: flags, else the `[gatekeeper]` section of the
+/// gatekeeper file (role gatekeeper's `--config`).
+#[derive(Debug, Default)]
+struct GkInputs {
+    registry: Option<PathBuf>,
+    engines: Vec<String>,
+    control_key: Option<PathBuf>,
+    alternates: Vec<SocketAddr>,
+    audit_dir: Option<PathBuf>,
+    ha_table: toml::Table,
+}
+
+fn gk_inputs(args: &RunArgs) -> anyhow::Result<GkInputs> {
+    let (ha_table, file) = match (&args.config, args.role) {
+        (Some(path), Role::Gatekeeper) => crate::ha_setup::read_file(path)?,
+        _ => Default::default(),
+    };
+    let pick = |flag: &Vec<String>, file: Vec<String>| {
+        if flag.is_empty() {
+            file
+        } else {
+            flag.clone()
+        }
+    };
+    Ok(GkInputs {
+        registry: args.registry.clone().or(file.registry),
+        engines: pick(&args.engines, file.engines),
+        control_key: args.control_key.clone().or(file.control_key),
+        alternates: if args.ha.alternate_gk.is_empty() {
+            file.alternate_gatekeepers
+        } else {
+            args.ha.alternate_gk.clone()
+        },
+        audit_dir: file.audit_dir,
+        ha_table,
+    })
 }
 
 /// What `engine run` runs.
@@ -108,14 +148,19 @@ struct Media {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    check_role(args)?;
+    let inputs = gk_inputs(args)?;
+    check_role(args, &inputs)?;
     let default_path = PathBuf::from("config/engine.toml");
+    // Role gatekeeper's --config is the gatekeeper file, read above.
     let config_path = args
         .config
         .clone()
-        .or_else(|| default_path.exists().then_some(default_path));
+        .or_else(|| default_path.exists().then_some(default_path))
+        .filter(|_| args.role != Role::Gatekeeper);
     let config = match &config_path {
         Some(path) => EngineConfig::from_file(path)?,
+        // A gatekeeper runs no shard: no engine settings to read.
+        None if args.role == Role::Gatekeeper => EngineConfig::default(),
         None => {
             eprintln!("engine: no --config and no config/engine.toml: built-in defaults");
             EngineConfig::default()
@@ -127,26 +172,51 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Role::Gatekeeper => None,
     };
     let mut link_counters = None;
-    let gatekeeper = match &args.registry {
+    let gatekeeper = match &inputs.registry {
         Some(path) => {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
-            service.audit = args.observe.audit();
-            let (api, counters) = engine_api(args)?;
-            link_counters = counters;
-            let handle = control::service::start(service, api, |_| {}).with_context(|| {
-                format!("starting the gatekeeper with registry {}", path.display())
-            })?;
+            service.audit = args.observe.audit_or(inputs.audit_dir.as_ref());
+            service.gatekeeper.alternate_gatekeepers =
+                crate::ha_setup::alternates(&inputs.alternates, &service.gatekeeper.gatekeeper_id);
+            let source = args
+                .config
+                .as_ref()
+                .map_or_else(|| "flags".to_owned(), |p| p.display().to_string());
+            if let Some(role) = args.ha.ha {
+                let ha = crate::ha_setup::config(&args.ha, role, inputs.ha_table.clone(), &source)?;
+                service.gatekeeper.ras_address = ha.floating.address;
+                eprintln!(
+                    "gatekeeper: ha: node {} ({role:?}), peer link {} -> {}, floating RAS {}",
+                    ha.link.node.node_id.0, ha.link.listen, ha.link.peer, ha.floating.address
+                );
+                service.ha = Some(ha);
+            }
+            let (api, counters) = engine_api(args, &inputs)?;
+            link_counters = counters.as_ref().map(|(c, _)| Arc::clone(c));
+            let handle = match counters.and_then(|(_, f)| f) {
+                Some(fencing) if service.ha.is_some() => {
+                    control::service::start_ha(service, api, fencing, |_| {})
+                }
+                _ => control::service::start(service, api, |_| {}),
+            }
+            .with_context(|| format!("starting the gatekeeper with registry {}", path.display()))?;
             eprintln!(
-                "gatekeeper: RAS on {} with registry {}",
+                "gatekeeper: RAS on {} with registry {}{}",
                 handle.local_addr(),
-                path.display()
+                path.display(),
+                if args.ha.ha.is_some() {
+                    " (ha: standby until promoted)"
+                } else {
+                    ""
+                }
             );
             Some(handle)
         }
         None => None,
     };
     let mut observer = crate::observe::start(&args.observe)?;
+    let mut ha_seen = crate::ha_setup::Seen::default();
 
     let started = Instant::now();
     let mut last_stats = Instant::now();
@@ -199,6 +269,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
             None => {}
         }
+        if let Some(gk) = &gatekeeper {
+            ha_seen.check(gk, &mut observer);
+        }
         match &media {
             Some(m) => observer.tick(Some(&mut lock(&m.shared).engine), gatekeeper.as_ref()),
             None => observer.tick(None, gatekeeper.as_ref()),
@@ -212,6 +285,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
             if let Some(counters) = &link_counters {
                 eprintln!("gatekeeper: media link: {}", counters.snapshot());
+            }
+            if let Some(Ok(Some(ha))) = gatekeeper.as_ref().map(|g| g.stats().map(|s| s.ha)) {
+                eprintln!(
+                    "gatekeeper: ha: role {} epoch {} failovers {} promotions {} demotions {} address errors {}",
+                    ha.role,
+                    control::ha::Epoch(ha.epoch),
+                    ha.failovers,
+                    ha.promotions,
+                    ha.demotions,
+                    ha.address_errors
+                );
             }
         }
     }
@@ -253,15 +337,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// Refuses flags that do not belong to the role, before anything starts.
-fn check_role(args: &RunArgs) -> anyhow::Result<()> {
+fn check_role(args: &RunArgs, inputs: &GkInputs) -> anyhow::Result<()> {
     match args.role {
         Role::Media if args.registry.is_some() => {
             anyhow::bail!("--role media runs no gatekeeper: drop --registry, or use --role all")
         }
-        Role::Gatekeeper if args.registry.is_none() => {
+        Role::All | Role::Media if args.ha.ha.is_some() => {
+            anyhow::bail!(
+                "--ha is for --role gatekeeper (the media engines are shared by the pair)"
+            )
+        }
+        _ if args.ha.ha.is_none() && args.ha.any_set() => {
+            anyhow::bail!("--peer, --ha-listen, --ha-key, --floating, --node-id and --ha-preempt need --ha primary|secondary")
+        }
+        Role::Gatekeeper if inputs.registry.is_none() => {
             anyhow::bail!("--role gatekeeper needs --registry FILE")
         }
-        Role::Gatekeeper if args.engines.is_empty() => {
+        Role::Gatekeeper if inputs.engines.is_empty() => {
             anyhow::bail!("--role gatekeeper needs at least one --engine HOST:PORT (a media engine's --control-listen)")
         }
         Role::Gatekeeper if !args.control_allow_keys.is_empty() || args.control_auth_loopback => {
@@ -324,11 +416,11 @@ fn start_media(args: &RunArgs, config: &EngineConfig) -> anyhow::Result<Media> {
 /// all, until H.225.0 call signalling exists, a room id per conference
 /// (media is added through the Engine API or the control port). Also
 /// returns the link's counters in role gatekeeper.
-fn engine_api(args: &RunArgs) -> anyhow::Result<(EngineApiBox, Option<Arc<LinkCounters>>)> {
+fn engine_api(args: &RunArgs, inputs: &GkInputs) -> anyhow::Result<(EngineApiBox, Links)> {
     if args.role != Role::Gatekeeper {
         return Ok((Box::new(bench::load::ras_admit::ConferenceRooms), None));
     }
-    let key = match &args.control_key {
+    let key = match &inputs.control_key {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--control-key {}", path.display()))?;
@@ -339,25 +431,37 @@ fn engine_api(args: &RunArgs) -> anyhow::Result<(EngineApiBox, Option<Arc<LinkCo
         None => None,
     };
     let mut configs = Vec::new();
-    for target in &args.engines {
+    for target in &inputs.engines {
         let addr = control::media_link::MediaClient::resolve(target)
             .map_err(|e| anyhow::anyhow!("--engine {e}"))?;
         let mut c = control::media_link::ClientConfig::new(addr, "engine run --role gatekeeper");
         c.key = key.clone();
         configs.push(c);
     }
-    eprintln!(
-        "gatekeeper: controlling media engine(s) {} at epoch {}",
-        args.engines.join(", "),
-        args.epoch
-    );
-    let remote = control::media_link::RemoteEngine::start(configs, args.epoch)
-        .map_err(anyhow::Error::msg)?;
+    let mut remote = if args.ha.ha.is_some() {
+        // An HA node claims the engines only when the peer link says so.
+        eprintln!(
+            "gatekeeper: controlling media engine(s) {} once primary",
+            inputs.engines.join(", ")
+        );
+        control::media_link::RemoteEngine::start_fenced(configs)
+    } else {
+        eprintln!(
+            "gatekeeper: controlling media engine(s) {} at epoch {}",
+            inputs.engines.join(", "),
+            args.epoch
+        );
+        control::media_link::RemoteEngine::start(configs, args.epoch)
+    }
+    .map_err(anyhow::Error::msg)?;
     let counters = remote.counters_handle();
-    Ok((Box::new(remote), Some(counters)))
+    let fencing = remote.take_fencing();
+    Ok((Box::new(remote), Some((counters, fencing))))
 }
 
 type EngineApiBox = Box<dyn control::engine_api::EngineApi + Send>;
+/// The media link's counters and, for an HA node, its fencing handle.
+type Links = Option<(Arc<LinkCounters>, Option<control::media_link::Fencing>)>;
 
 fn reload(path: &Path) -> anyhow::Result<Vec<StaticRoom>> {
     Ok(EngineConfig::from_file(path)?.rooms)

@@ -5,9 +5,9 @@
 //! both processes are stopped at the end. Skipped, loudly, when the
 //! `prometheus` binary is missing (scripts/deps.sh installs it for CI).
 //!
-//! The failover counter is checked at 0 here; moving it needs the HA pair
-//! (the hook is `Metrics::record_failover`, tested in control's
-//! metrics_endpoint.rs).
+//! The failover counter is checked at 0 here; a real Prometheus seeing it
+//! move after a failover of the HA pair is in ha_prometheus.rs
+//! (`prometheus_sees_the_standby_and_the_failover_counter_move`).
 
 mod metrics_support;
 

@@ -62,7 +62,8 @@ pub(super) fn run(
         )
     })?;
     let machine = report::Machine::detect();
-    let mut admit = RasAdmitter::new(gk_addr, ids, media, config.seed);
+    let mut admit =
+        RasAdmitter::new(gk_addr, ids, media, config.seed).with_timers(args.ras_timers());
     let header =
         format!("target gatekeeper {gk_addr}, media link {control_addr}; {REMOTE_MEDIA_NOTE}");
     let result = drive_live(config, &mut admit, live, &header);
