@@ -118,9 +118,6 @@ pub fn start(args: &ObserveArgs) -> anyhow::Result<Observer> {
             }
         }
     };
-    if args.audit_dir.is_none() {
-        eprintln!("audit: no --audit-dir: RAS decisions are not written to an audit log");
-    }
     let instance = args.metrics_instance.clone().unwrap_or_else(|| {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_owned())

@@ -177,6 +177,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             let mut service = control::service::ServiceConfig::new(path.clone());
             service.ras_listen = args.ras_listen;
             service.audit = args.observe.audit_or(inputs.audit_dir.as_ref());
+            if service.audit.is_none() {
+                eprintln!(
+                    "audit: no --audit-dir (or audit_dir in the gatekeeper file): RAS decisions are not written to an audit log"
+                );
+            }
             service.gatekeeper.alternate_gatekeepers =
                 crate::ha_setup::alternates(&inputs.alternates, &service.gatekeeper.gatekeeper_id);
             let source = args
