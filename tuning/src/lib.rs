@@ -30,6 +30,7 @@ pub mod config;
 pub mod cpus;
 pub mod host;
 pub mod profile;
+pub mod reach;
 pub mod sizing;
 mod sys;
 pub mod validate;

@@ -7,10 +7,11 @@
 //! locked memory and the profile summary are the `engine tune check` items
 //! ([`crate::check`]), not a second implementation of them.
 //!
-//! What cannot be checked yet says so as a SKIP line rather than passing
-//! silently: the metrics endpoint (checked once the engine runs, and not built
-//! yet), HA peers (no HA pair yet) and, on a host without a gatekeeper
-//! (neither `--registry` nor `--ras-listen`), the RAS port. With `--registry`
+//! What is not asked for says so as a SKIP line rather than passing
+//! silently: the metrics endpoint (without `--metrics`: it answers only once
+//! `engine run` is up), HA peers (without `--peer`/`--engine`; see
+//! [`crate::reach`]) and, on a host without a gatekeeper (neither
+//! `--registry` nor `--ras-listen`), the RAS port. With `--registry`
 //! the RAS port is the one `engine run --registry` binds: `--ras-listen`, by
 //! default `0.0.0.0:1719`.
 //!
@@ -83,7 +84,7 @@ pub struct Line {
 }
 
 impl Line {
-    fn new(outcome: Outcome, name: &str, detail: impl Into<String>) -> Line {
+    pub(crate) fn new(outcome: Outcome, name: &str, detail: impl Into<String>) -> Line {
         Line {
             outcome,
             name: name.to_owned(),
@@ -114,6 +115,14 @@ pub struct Options {
     /// Where the gatekeeper will receive RAS; with a registry and no
     /// address, `engine run`'s default `0.0.0.0:1719`.
     pub ras_listen: Option<SocketAddr>,
+    /// A running `engine run`'s metrics endpoint (`--metrics`), probed with
+    /// GET /metrics.
+    pub metrics: Option<SocketAddr>,
+    /// The other gatekeeper's HA link address (`--peer`).
+    pub peer: Option<SocketAddr>,
+    /// Media engines' control ports this gatekeeper will command
+    /// (`--engine`, repeatable).
+    pub engines: Vec<SocketAddr>,
 }
 
 /// Why validation could not run at all (a usage error, exit 3).
@@ -201,8 +210,8 @@ pub fn validate(options: &Options, host: &Host) -> Result<Report, ValidateError>
         Some(c) => check_memlock(host, c),
         None => skipped_for_config("memlock"),
     });
-    lines.push(metrics_line());
-    lines.push(ha_line());
+    lines.push(crate::reach::check_metrics(options.metrics));
+    lines.push(crate::reach::check_ha_peers(options.peer, &options.engines));
     lines.push(check_tuning(
         host,
         options.profile.as_deref(),
@@ -431,26 +440,6 @@ pub fn check_memlock(host: &Host, config: &EngineConfig) -> Line {
             config.shard_count() as u64,
             config.shards.io_memory_kib as u64,
         ),
-    )
-}
-
-/// The metrics endpoint can only be reached once the engine runs.
-#[must_use]
-pub fn metrics_line() -> Line {
-    Line::new(
-        Outcome::Skip,
-        "metrics",
-        "not started: checked when running (the Prometheus endpoint is being built)",
-    )
-}
-
-/// HA peers: there is no HA configuration yet.
-#[must_use]
-pub fn ha_line() -> Line {
-    Line::new(
-        Outcome::Skip,
-        "ha peers",
-        "no HA config: the primary/secondary gatekeeper pair is not built yet",
     )
 }
 

@@ -1,5 +1,5 @@
 //! `engine validate --config FILE [--registry FILE] [--profile P]
-//! [--ras-listen ADDR]`: the pre-flight before go-live, taking the same
+//! [--ras-listen ADDR] [--metrics ADDR] [--peer ADDR] [--engine ADDR]…`: the pre-flight before go-live, taking the same
 //! `--config`, `--registry` and `--ras-listen` as `engine run`.
 //!
 //! The checks live in `tuning::validate` (so they are tested as a library);
@@ -29,6 +29,18 @@ pub struct ValidateArgs {
     /// 0.0.0.0:1719; without either, the RAS check is skipped.
     #[arg(long, value_name = "ADDR")]
     pub ras_listen: Option<SocketAddr>,
+    /// A running `engine run`'s metrics endpoint (its `--metrics-listen`):
+    /// GET /metrics must answer with the h323_* metrics.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics: Option<SocketAddr>,
+    /// The other gatekeeper's HA link address (`engine run --peer`): routable
+    /// and not refused.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub peer: Option<SocketAddr>,
+    /// A media engine's control port this gatekeeper commands (`engine run
+    /// --engine`); repeatable. Each must accept a TCP connection.
+    #[arg(long = "engine", value_name = "HOST:PORT")]
+    pub engines: Vec<SocketAddr>,
 }
 
 /// Runs every check, prints one line per check and the total, and returns
@@ -39,6 +51,9 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
         registry: args.registry.clone(),
         profile: args.profile.clone(),
         ras_listen: args.ras_listen,
+        metrics: args.metrics,
+        peer: args.peer,
+        engines: args.engines.clone(),
     };
     let report = tuning::validate::validate(&options, &tuning::Host::real())?;
     report.write_to(&mut std::io::stdout().lock())?;

@@ -280,6 +280,9 @@ fn validate_module_reports_a_missing_config_as_fail_and_a_bad_profile_as_usage()
         registry: None,
         profile: None,
         ras_listen: None,
+        metrics: None,
+        peer: None,
+        engines: Vec::new(),
     };
     assert_eq!(validate::run(&args).expect("runs"), 2);
     let args = validate::ValidateArgs {
