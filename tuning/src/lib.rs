@@ -28,6 +28,7 @@ pub mod check;
 mod commands;
 pub mod config;
 pub mod cpus;
+pub mod gatekeeper_file;
 pub mod host;
 pub mod profile;
 pub mod reach;

@@ -93,7 +93,7 @@ impl Line {
         }
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Line {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Line {
         self.hint = hint.into();
         self
     }
@@ -123,6 +123,9 @@ pub struct Options {
     /// Media engines' control ports this gatekeeper will command
     /// (`--engine`, repeatable).
     pub engines: Vec<SocketAddr>,
+    /// This host runs only a gatekeeper (`engine run --role gatekeeper`):
+    /// `config` is its gatekeeper file, and the shard checks are skipped.
+    pub gatekeeper_only: bool,
 }
 
 /// Why validation could not run at all (a usage error, exit 3).
@@ -196,6 +199,9 @@ pub fn validate(options: &Options, host: &Host) -> Result<Report, ValidateError>
     if let Some(name) = &options.profile {
         profile::builtin(name)?;
     }
+    if options.gatekeeper_only {
+        return validate_gatekeeper(options, host);
+    }
     let mut lines = Vec::new();
     let (config_line, config) = check_config(&options.config);
     lines.push(config_line);
@@ -217,6 +223,52 @@ pub fn validate(options: &Options, host: &Host) -> Result<Report, ValidateError>
         options.profile.as_deref(),
         config.as_ref().map(|_| options.config.as_path()),
     )?);
+    Ok(Report { lines })
+}
+
+/// A gatekeeper-only host: the gatekeeper file instead of an engine config,
+/// its registry, peer and engines unless flags name them, no shard checks.
+/// With `[ha]` the RAS address is the floating one, bound only while
+/// primary, so it is not bound here.
+fn validate_gatekeeper(options: &Options, host: &Host) -> Result<Report, ValidateError> {
+    let no_shards = |name: &str| {
+        Line::new(
+            Outcome::Skip,
+            name,
+            "gatekeeper host (--role gatekeeper): no shards here",
+        )
+    };
+    let (config_line, facts) = crate::gatekeeper_file::check(&options.config);
+    let facts = facts.unwrap_or_default();
+    let registry = options.registry.clone().or(facts.registry);
+    let peer = options.peer.or(facts.peer);
+    let engines = if options.engines.is_empty() {
+        facts.engines
+    } else {
+        options.engines.clone()
+    };
+    let mut lines = vec![
+        config_line,
+        check_registry(registry.as_deref()),
+        no_shards("media ports"),
+    ];
+    lines.push(match (facts.floating, options.ras_listen) {
+        (Some(floating), None) => Line::new(
+            Outcome::Skip,
+            "ras port",
+            format!("HA: the floating RAS address {floating} is bound by the primary on promotion"),
+        ),
+        (_, listen) => check_ras_port(listen.or_else(|| {
+            registry
+                .is_some()
+                .then(|| SocketAddr::from(([0, 0, 0, 0], 1719)))
+        })),
+    });
+    lines.push(no_shards("io_uring"));
+    lines.push(no_shards("memlock"));
+    lines.push(crate::reach::check_metrics(options.metrics));
+    lines.push(crate::reach::check_ha_peers(peer, &engines));
+    lines.push(check_tuning(host, options.profile.as_deref(), None)?);
     Ok(Report { lines })
 }
 

@@ -1,5 +1,6 @@
 //! `engine validate --config FILE [--registry FILE] [--profile P]
-//! [--ras-listen ADDR] [--metrics ADDR] [--peer ADDR] [--engine ADDR]…`: the pre-flight before go-live, taking the same
+//! [--ras-listen ADDR] [--metrics ADDR] [--peer ADDR] [--engine ADDR]…
+//! [--role all|media|gatekeeper]`: the pre-flight before go-live, taking the same
 //! `--config`, `--registry` and `--ras-listen` as `engine run`.
 //!
 //! The checks live in `tuning::validate` (so they are tested as a library);
@@ -41,6 +42,22 @@ pub struct ValidateArgs {
     /// --engine`); repeatable. Each must accept a TCP connection.
     #[arg(long = "engine", value_name = "HOST:PORT")]
     pub engines: Vec<SocketAddr>,
+    /// What this host runs, as `engine run --role`: with `gatekeeper`,
+    /// `--config` is the gatekeeper file ([ha], [gatekeeper]) and the shard
+    /// checks are skipped.
+    #[arg(long, value_enum, default_value_t = ValidateRole::All)]
+    pub role: ValidateRole,
+}
+
+/// `engine validate --role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateRole {
+    /// Shards and gatekeeper.
+    All,
+    /// Shards only.
+    Media,
+    /// The gatekeeper only.
+    Gatekeeper,
 }
 
 /// Runs every check, prints one line per check and the total, and returns
@@ -54,6 +71,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
         metrics: args.metrics,
         peer: args.peer,
         engines: args.engines.clone(),
+        gatekeeper_only: args.role == ValidateRole::Gatekeeper,
     };
     let report = tuning::validate::validate(&options, &tuning::Host::real())?;
     report.write_to(&mut std::io::stdout().lock())?;

@@ -283,6 +283,7 @@ fn validate_module_reports_a_missing_config_as_fail_and_a_bad_profile_as_usage()
         metrics: None,
         peer: None,
         engines: Vec::new(),
+        role: validate::ValidateRole::All,
     };
     assert_eq!(validate::run(&args).expect("runs"), 2);
     let args = validate::ValidateArgs {
