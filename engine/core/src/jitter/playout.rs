@@ -56,7 +56,7 @@ impl JitterBuffer {
         let frame_ms = self.config.frame_ms;
         let target_ms = self.target_delay_ms();
         self.ticks_since_shed = self.ticks_since_shed.saturating_add(1);
-        if self.depth_ms() >= target_ms + frame_ms {
+        if self.depth_ms() >= target_ms + frame_ms || self.slack.spare() {
             self.excess_ticks = self.excess_ticks.saturating_add(1);
         } else {
             self.excess_ticks = 0;
@@ -91,6 +91,7 @@ impl JitterBuffer {
         // it: the packet is lost as far as playout is concerned.
         let timestamp = self.next_ts;
         self.advance_one();
+        self.slack.on_hold(false);
         self.stats.lost += 1;
         self.stats.concealed += 1;
         self.conceal_run = self.conceal_run.saturating_add(1);
@@ -107,6 +108,7 @@ impl JitterBuffer {
         self.conceal_run = self.conceal_run.saturating_add(1);
         self.hold_credit = self.hold_credit.saturating_add(1);
         self.hold_underran |= underrun;
+        self.slack.on_hold(underrun);
         // No FEC: the real packet may still arrive and be played next tick.
         Playout::Conceal {
             timestamp: self.next_ts,
@@ -120,6 +122,7 @@ impl JitterBuffer {
             self.stats.shed += 1;
             self.ticks_since_shed = 0;
             self.excess_ticks = 0;
+            self.slack.on_shed();
         }
         if self.hold_credit > 0 && self.hold_underran {
             // The packet we waited for after an underrun did come: the
@@ -135,6 +138,8 @@ impl JitterBuffer {
             return Playout::Idle;
         };
         self.stats.played += 1;
+        self.slack
+            .on_played(now, meta.arrival, self.config.frame_ms, self.variation_us);
         Playout::Frame {
             payload: self.ring.payload_at(index, meta.len),
             seq: meta.seq,
@@ -146,9 +151,8 @@ impl JitterBuffer {
 
     /// Whether to drop the frame at the playout point to shrink the delay.
     fn should_shed(&self, target_ms: u32) -> bool {
-        if self.ticks_since_shed < SHED_INTERVAL_TICKS
-            || self.depth_ms() < target_ms + self.config.frame_ms
-        {
+        let excess = self.depth_ms() >= target_ms + self.config.frame_ms || self.slack.spare();
+        if self.ticks_since_shed < SHED_INTERVAL_TICKS || !excess {
             return false;
         }
         let (Some(head), Some(next)) = (self.ring.get(0), self.ring.get(1)) else {
