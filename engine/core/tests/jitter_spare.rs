@@ -1,6 +1,6 @@
-//! A frame of delay that no packet needs is given back at the next silence,
-//! even when sub-millisecond arrival variation keeps the target at two
-//! frames; a stream whose packets arrive right at the pop keeps its frame
+//! A frame of delay that no packet needs is given back at the next silence
+//! (or quiet frame), even when sub-millisecond arrival variation keeps the
+//! target at two frames; a stream whose packets arrive right at the pop keeps its frame
 //! and does not oscillate between shedding and underruns.
 
 mod jitter_support;
@@ -70,4 +70,50 @@ fn jitter_packets_at_the_pop_keep_their_frame_without_oscillating() {
     assert_eq!(s.shed, 0, "{s:?}");
     assert_eq!((s.lost, s.late), (0, 0), "{s:?}");
     assert_eq!(s.played, 500, "{s:?}");
+}
+
+#[test]
+fn jitter_spare_frame_is_given_back_at_quiet_background_noise() {
+    let config = JitterConfig::opus();
+    let mut sim = Sim::new(config);
+    // A listener's stream: low noise at −63 dBov, never silent.
+    let arrivals: Vec<_> = stream(1_000, 300, 9)
+        .into_iter()
+        .map(|mut a| {
+            a.level = Some(63);
+            a
+        })
+        .collect();
+    sim.schedule(&arrivals);
+    sim.next_pop_us = 30_000;
+    let mut depth_before_pop = Vec::new();
+    sim.run_until(30_000 + 498 * TICK_US, |sim, _| {
+        depth_before_pop.push(sim.jb.depth_ms());
+    });
+    let s = sim.stats();
+    assert_eq!(depth_before_pop[1], 40, "one frame too deep at first");
+    assert_eq!(s.shed, 1, "{s:?}");
+    assert!(depth_before_pop[150..490].iter().all(|&d| d == 20));
+    assert_eq!((s.lost, s.late, s.underruns), (0, 0, 0), "{s:?}");
+}
+
+#[test]
+fn jitter_without_spare_frame_quiet_frames_are_kept() {
+    // Depth a frame above a two-frame target (jitter ±5 ms, so the target
+    // covers it) but the frames only waited about a frame: nothing spare,
+    // and quiet (not silent) frames are not dropped by the depth rule.
+    let config = JitterConfig::opus();
+    let mut sim = Sim::new(config);
+    let arrivals: Vec<_> = stream(15_000, 5_000, 11)
+        .into_iter()
+        .map(|mut a| {
+            a.level = Some(63);
+            a
+        })
+        .collect();
+    sim.schedule(&arrivals);
+    sim.next_pop_us = 20_000;
+    sim.run_until(20_000 + 498 * TICK_US, |_, _| {});
+    let s = sim.stats();
+    assert_eq!(s.shed, 0, "{s:?}");
 }

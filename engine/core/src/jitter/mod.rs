@@ -29,5 +29,7 @@ pub use config::{
     JitterConfig, JitterConfigError, CLOCK_RATE_HZ_RANGE, CONCEAL_FRAMES_LIMIT, DELAY_MS_LIMIT,
     FRAME_MS_LIMIT, PAYLOAD_BYTES_LIMIT, WINDOW_PACKETS_LIMIT,
 };
-pub use playout::{SHED_FORCED_TICKS, SHED_INTERVAL_TICKS, SILENT_LEVEL_DBOV_MIN};
+pub use playout::{
+    QUIET_LEVEL_DBOV_MIN, SHED_FORCED_TICKS, SHED_INTERVAL_TICKS, SILENT_LEVEL_DBOV_MIN,
+};
 pub use types::{InsertOutcome, JitterPacket, JitterStats, Playout};

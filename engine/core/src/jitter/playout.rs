@@ -18,6 +18,12 @@ use super::types::Playout;
 pub const SILENT_LEVEL_DBOV_MIN: u8 = 90;
 /// At most one frame dropped to shrink the delay per this many pops.
 pub const SHED_INTERVAL_TICKS: u32 = 10;
+/// RFC 6464 level, in −dBov, at or above which a frame counts as quiet:
+/// below the mixer's default activity threshold (−55 dBov), so it is not
+/// heard as a speaker. A spare frame of delay (see `slack.rs`) may be shed
+/// at a quiet frame, not only at silence: a listener's low background noise
+/// never goes silent, and the frame would otherwise stay until it talks.
+pub const QUIET_LEVEL_DBOV_MIN: u8 = 60;
 /// Pops of excess depth after which a frame without a level is dropped anyway.
 ///
 /// Without levels the buffer cannot see silence, and would otherwise keep
@@ -160,7 +166,11 @@ impl JitterBuffer {
             return false;
         };
         match head.level_dbov {
-            Some(level) => level >= SILENT_LEVEL_DBOV_MIN || next.marker,
+            Some(level) => {
+                level >= SILENT_LEVEL_DBOV_MIN
+                    || (self.slack.spare() && level >= QUIET_LEVEL_DBOV_MIN)
+                    || next.marker
+            }
             None => next.marker || self.excess_ticks >= SHED_FORCED_TICKS,
         }
     }
