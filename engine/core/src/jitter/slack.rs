@@ -8,7 +8,8 @@
 //! given back: +20 ms for the rest of the call. The time every played frame
 //! actually waited says it directly: when each one over a window waited
 //! longer than a frame plus a margin, every one of them would still have
-//! been in time a frame earlier, so a frame can go at the next silence.
+//! been in time a frame earlier, so a frame can go at the next silent or
+//! quiet frame (`QUIET_LEVEL_DBOV_MIN`).
 
 use std::time::{Duration, Instant};
 
