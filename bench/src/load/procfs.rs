@@ -88,6 +88,22 @@ pub fn pin_this_thread(cpu: usize) -> bool {
     }
 }
 
+/// Lets the calling thread run on every online CPU again (undoes
+/// [`pin_this_thread`]). A pinned thread sees one CPU in
+/// `std::thread::available_parallelism()` and hands its mask to the threads
+/// it spawns, so a sweep's next step must start unpinned.
+pub fn unpin_this_thread() -> bool {
+    // SAFETY: as in `pin_this_thread`; sysconf has no preconditions.
+    unsafe {
+        let online = libc::sysconf(libc::_SC_NPROCESSORS_ONLN).max(1) as usize;
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..online.min(libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -491,6 +491,10 @@ fn sweep(args: &BenchArgs, targets: &SloTargets) -> anyhow::Result<u8> {
         config.room_size = args.rooms_of.unwrap_or(12);
         config.validate().map_err(anyhow::Error::msg)?;
         eprintln!("sweep: {n} guardians …");
+        // The last step pinned this thread to the generator's CPU: unpinned,
+        // the next step sees every CPU again and pins the engine to its own
+        // (otherwise engine and generator shared one CPU from step 2 on).
+        bench::load::procfs::unpin_this_thread();
         let (report, _) = run_once(args, &config, targets, false)?;
         let failed = report.slo.failed_names();
         eprintln!(

@@ -438,7 +438,20 @@ impl ShardState {
     }
 
     /// One tick of every active room, then their outputs on the wire.
+    #[cfg(test)]
     pub(crate) fn run_tick(&mut self, deadline: Instant) {
+        self.run_tick_with(deadline, |_| {});
+    }
+
+    /// [`run_tick`](Self::run_tick), calling `before_room` right before
+    /// each active room but the first: the receive ring drains there, so a
+    /// packet that lands while earlier rooms are being mixed still makes its
+    /// own room's mix instead of waiting a whole tick.
+    pub(crate) fn run_tick_with(
+        &mut self,
+        deadline: Instant,
+        mut before_room: impl FnMut(&mut ShardState),
+    ) {
         let woke = Instant::now();
         let cpu_start = net::thread_cpu_time();
         self.counters.ticks += 1;
@@ -446,10 +459,18 @@ impl ShardState {
             self.counters.late_ticks += 1;
         }
         let late_after = deadline + self.late_output;
-        for entry in self.rooms.iter_mut().flatten() {
-            if !entry.active {
+        // The first room follows the caller's drain directly.
+        let mut first = true;
+        for i in 0..self.rooms.len() {
+            if !self.rooms[i].as_ref().is_some_and(|e| e.active) {
                 continue;
             }
+            if !std::mem::take(&mut first) {
+                before_room(self);
+            }
+            let Some(entry) = self.rooms[i].as_mut() else {
+                continue;
+            };
             entry.room.tick(Instant::now());
             self.counters.room_ticks += 1;
             let sent_at = Instant::now();

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::config::{ts_diff, Derived, JitterConfig, JitterConfigError};
 use super::estimator::DelayEstimator;
 use super::ring::{SlotMeta, SlotRing};
+use super::slack::Slack;
 use super::target::TargetDelay;
 use super::types::{InsertOutcome, JitterPacket, JitterStats};
 
@@ -53,6 +54,10 @@ pub struct JitterBuffer {
     pub(super) ticks_since_shed: u32,
     /// Consecutive pops with depth at least a frame above target.
     pub(super) excess_ticks: u32,
+    /// How long played frames waited: finds a spare frame of delay.
+    pub(super) slack: Slack,
+    /// The latest delay-variation estimate, µs.
+    pub(super) variation_us: i64,
 }
 
 impl std::fmt::Debug for JitterBuffer {
@@ -94,6 +99,8 @@ impl JitterBuffer {
             hold_underran: false,
             ticks_since_shed: 0,
             excess_ticks: 0,
+            slack: Slack::new(config.window_packets),
+            variation_us: 0,
         }
     }
 
@@ -153,6 +160,8 @@ impl JitterBuffer {
         self.hold_underran = false;
         self.ticks_since_shed = 0;
         self.excess_ticks = 0;
+        self.slack.reset();
+        self.variation_us = 0;
     }
 
     /// Offers one packet that arrived at `now`; copies its payload.
@@ -167,6 +176,7 @@ impl JitterBuffer {
         // target failed to cover. Copies say nothing new.
         if outcome != InsertOutcome::Duplicate {
             if let Some(variation_us) = self.estimator.observe(now, packet.timestamp) {
+                self.variation_us = variation_us;
                 self.target.on_variation(now, variation_us);
             }
         }
@@ -297,6 +307,7 @@ impl JitterBuffer {
         // Cannot fail: the ring is empty and the size was checked.
         let _ = self.ring.put(0, meta(now, p), p.payload);
         self.phase = Phase::Prebuffering { since: now };
+        self.slack.on_hold(false);
         self.conceal_run = 0;
         self.hold_credit = 0;
         self.hold_underran = false;

@@ -9,7 +9,9 @@
 //! transit over a sliding window, rounded up to whole frames and clamped to
 //! `delay_min_ms..=delay_max_ms`. It rises at once and falls slowly; the
 //! actual delay grows by holding the playout point on a missing packet and
-//! shrinks only by dropping silent frames. Buffered media never exceeds
+//! shrinks only by dropping silent frames: when depth is a frame above the
+//! target, or when every frame played over a window had waited more than a
+//! frame plus a margin (a spare frame, see `slack.rs`). Buffered media never exceeds
 //! `delay_max_ms + frame_ms`. All memory is allocated at construction:
 //! insert and pop copy into and lend out of fixed slots.
 
@@ -18,6 +20,7 @@ mod config;
 mod estimator;
 mod playout;
 mod ring;
+mod slack;
 mod target;
 mod types;
 
@@ -26,5 +29,7 @@ pub use config::{
     JitterConfig, JitterConfigError, CLOCK_RATE_HZ_RANGE, CONCEAL_FRAMES_LIMIT, DELAY_MS_LIMIT,
     FRAME_MS_LIMIT, PAYLOAD_BYTES_LIMIT, WINDOW_PACKETS_LIMIT,
 };
-pub use playout::{SHED_FORCED_TICKS, SHED_INTERVAL_TICKS, SILENT_LEVEL_DBOV_MIN};
+pub use playout::{
+    QUIET_LEVEL_DBOV_MIN, SHED_FORCED_TICKS, SHED_INTERVAL_TICKS, SILENT_LEVEL_DBOV_MIN,
+};
 pub use types::{InsertOutcome, JitterPacket, JitterStats, Playout};

@@ -18,6 +18,12 @@ use super::types::Playout;
 pub const SILENT_LEVEL_DBOV_MIN: u8 = 90;
 /// At most one frame dropped to shrink the delay per this many pops.
 pub const SHED_INTERVAL_TICKS: u32 = 10;
+/// RFC 6464 level, in −dBov, at or above which a frame counts as quiet:
+/// below the mixer's default activity threshold (−55 dBov), so it is not
+/// heard as a speaker. A spare frame of delay (see `slack.rs`) may be shed
+/// at a quiet frame, not only at silence: a listener's low background noise
+/// never goes silent, and the frame would otherwise stay until it talks.
+pub const QUIET_LEVEL_DBOV_MIN: u8 = 60;
 /// Pops of excess depth after which a frame without a level is dropped anyway.
 ///
 /// Without levels the buffer cannot see silence, and would otherwise keep
@@ -56,7 +62,7 @@ impl JitterBuffer {
         let frame_ms = self.config.frame_ms;
         let target_ms = self.target_delay_ms();
         self.ticks_since_shed = self.ticks_since_shed.saturating_add(1);
-        if self.depth_ms() >= target_ms + frame_ms {
+        if self.depth_ms() >= target_ms + frame_ms || self.slack.spare() {
             self.excess_ticks = self.excess_ticks.saturating_add(1);
         } else {
             self.excess_ticks = 0;
@@ -91,6 +97,7 @@ impl JitterBuffer {
         // it: the packet is lost as far as playout is concerned.
         let timestamp = self.next_ts;
         self.advance_one();
+        self.slack.on_hold(false);
         self.stats.lost += 1;
         self.stats.concealed += 1;
         self.conceal_run = self.conceal_run.saturating_add(1);
@@ -107,6 +114,7 @@ impl JitterBuffer {
         self.conceal_run = self.conceal_run.saturating_add(1);
         self.hold_credit = self.hold_credit.saturating_add(1);
         self.hold_underran |= underrun;
+        self.slack.on_hold(underrun);
         // No FEC: the real packet may still arrive and be played next tick.
         Playout::Conceal {
             timestamp: self.next_ts,
@@ -120,6 +128,7 @@ impl JitterBuffer {
             self.stats.shed += 1;
             self.ticks_since_shed = 0;
             self.excess_ticks = 0;
+            self.slack.on_shed();
         }
         if self.hold_credit > 0 && self.hold_underran {
             // The packet we waited for after an underrun did come: the
@@ -135,6 +144,8 @@ impl JitterBuffer {
             return Playout::Idle;
         };
         self.stats.played += 1;
+        self.slack
+            .on_played(now, meta.arrival, self.config.frame_ms, self.variation_us);
         Playout::Frame {
             payload: self.ring.payload_at(index, meta.len),
             seq: meta.seq,
@@ -146,9 +157,8 @@ impl JitterBuffer {
 
     /// Whether to drop the frame at the playout point to shrink the delay.
     fn should_shed(&self, target_ms: u32) -> bool {
-        if self.ticks_since_shed < SHED_INTERVAL_TICKS
-            || self.depth_ms() < target_ms + self.config.frame_ms
-        {
+        let excess = self.depth_ms() >= target_ms + self.config.frame_ms || self.slack.spare();
+        if self.ticks_since_shed < SHED_INTERVAL_TICKS || !excess {
             return false;
         }
         let (Some(head), Some(next)) = (self.ring.get(0), self.ring.get(1)) else {
@@ -156,7 +166,11 @@ impl JitterBuffer {
             return false;
         };
         match head.level_dbov {
-            Some(level) => level >= SILENT_LEVEL_DBOV_MIN || next.marker,
+            Some(level) => {
+                level >= SILENT_LEVEL_DBOV_MIN
+                    || (self.slack.spare() && level >= QUIET_LEVEL_DBOV_MIN)
+                    || next.marker
+            }
             None => next.marker || self.excess_ticks >= SHED_FORCED_TICKS,
         }
     }
