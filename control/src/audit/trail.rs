@@ -49,6 +49,27 @@ impl Pending {
     fn is_empty(&self) -> bool {
         self.request.is_none() && self.malformed.is_none()
     }
+
+    /// The request and its decision, shared by replied and unreplied
+    /// records.
+    fn describe(&mut self, mut r: AuditRecord) -> AuditRecord {
+        if let Some(request) = self.request {
+            r = r.with_code("request", request);
+        }
+        if let Some(t) = self.terminal_id.take() {
+            r = r.with_id("terminal_id", t);
+        }
+        if let Some((gate, passed, reason)) = &self.gate {
+            r = r
+                .with_code("gate", gate_name(*gate))
+                .with_bool("passed", *passed)
+                .with_text("reason", reason);
+        }
+        if let Some(error) = &self.malformed {
+            r = r.with_text("reason", error);
+        }
+        r
+    }
 }
 
 /// Folds gatekeeper events and replies into audit records (see the module
@@ -150,7 +171,7 @@ impl RasAuditTrail {
     /// `send_to`; if it fails, do not send (the decision would be
     /// unrecorded).
     pub fn before_send(&mut self, now: UnixMillis, transmit: &Transmit) -> Result<()> {
-        let p = std::mem::take(&mut self.pending);
+        let mut p = std::mem::take(&mut self.pending);
         let header = ras::peek(&transmit.bytes);
         let kind = header.map_or(u8::MAX, |h| h.kind_index);
         let msg_type = ras::types::kind_name(kind);
@@ -158,21 +179,7 @@ impl RasAuditTrail {
         if let Some(seq) = header.and_then(|h| h.request_seq_num) {
             r = r.with_u64("request_seq", u64::from(seq));
         }
-        if let Some(request) = p.request {
-            r = r.with_code("request", request);
-        }
-        if let Some(t) = p.terminal_id {
-            r = r.with_id("terminal_id", t);
-        }
-        if let Some((gate, passed, reason)) = &p.gate {
-            r = r
-                .with_code("gate", gate_name(*gate))
-                .with_bool("passed", *passed)
-                .with_text("reason", reason);
-        }
-        if let Some(error) = &p.malformed {
-            r = r.with_text("reason", error);
-        }
+        r = p.describe(r);
         // Rejects and bandwidth confirms are rare: decoding our own reply
         // for their details costs nothing on the ACF path.
         let needs_decode = matches!(
@@ -215,28 +222,14 @@ impl RasAuditTrail {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let p = std::mem::take(&mut self.pending);
+        let mut p = std::mem::take(&mut self.pending);
         let msg_type = if p.malformed.is_some() {
             "MALFORMED"
         } else {
             "NO_REPLY"
         };
         let mut r = AuditRecord::ras(now, msg_type);
-        if let Some(request) = p.request {
-            r = r.with_code("request", request);
-        }
-        if let Some(t) = p.terminal_id {
-            r = r.with_id("terminal_id", t);
-        }
-        if let Some((gate, passed, reason)) = &p.gate {
-            r = r
-                .with_code("gate", gate_name(*gate))
-                .with_bool("passed", *passed)
-                .with_text("reason", reason);
-        }
-        if let Some(error) = &p.malformed {
-            r = r.with_text("reason", error);
-        }
+        r = p.describe(r);
         if let Some(from) = p.from {
             r = r.with_id("from", from.to_string());
         }
