@@ -323,7 +323,13 @@ impl RxRing {
     /// completions queued (tests use it to stage completions).
     #[cfg(test)]
     pub fn run_work(&mut self) -> io::Result<()> {
-        // SAFETY: as in `drain`.
+        self.enter_no_wait()
+    }
+
+    /// Submits what is queued and lets the kernel run deferred work, without
+    /// waiting for completions.
+    fn enter_no_wait(&mut self) -> io::Result<()> {
+        // SAFETY: GETEVENTS with min_complete 0 never blocks; no argument.
         unsafe {
             self.ring
                 .submitter()
@@ -348,13 +354,7 @@ impl RxRing {
     ) -> io::Result<Drained> {
         let mut done = Drained::default();
         while done.enters < ENTERS_MAX {
-            // SAFETY: GETEVENTS with min_complete 0 never blocks; no argument.
-            unsafe {
-                self.ring
-                    .submitter()
-                    .enter::<libc::sigset_t>(self.queued, 0, ENTER_GETEVENTS, None)
-            }?;
-            self.queued = 0;
+            self.enter_no_wait()?;
             done.enters += 1;
             done.completions += self.reap(&mut f)?;
             if !self.ring.submission().taskrun() {
