@@ -106,6 +106,24 @@ fn engine_config(dir: &Path, port_first: u16) -> PathBuf {
 
 /// Loose latency and CPU targets: a debug build on a busy machine checks
 /// the pipeline, not the benchmark figures (as in bench_cli.rs).
+/// `engine run --role media` on `config` with the control port on an
+/// ephemeral loopback port (plus `extra` flags); returns it and that port.
+fn start_media(config: &Path, exit_after_secs: &str, extra: &[&str]) -> (Daemon, SocketAddr) {
+    let mut args = vec![
+        "--role",
+        "media",
+        "--config",
+        config.to_str().unwrap(),
+        "--control-listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--stats-secs", "0", "--exit-after-secs", exit_after_secs]);
+    let media = Daemon::start(&args);
+    let control = media.addr_after("media-link: control on ");
+    (media, control)
+}
+
 fn loose_slo(dir: &Path) -> PathBuf {
     let slo = dir.join("slo.toml");
     std::fs::write(
@@ -251,19 +269,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     let (keys, registry) = guardians(dir.path(), 3);
     let config = engine_config(dir.path(), 36_800);
     let slo = loose_slo(dir.path());
-    let media = Daemon::start(&[
-        "--role",
-        "media",
-        "--config",
-        config.to_str().unwrap(),
-        "--control-listen",
-        "127.0.0.1:0",
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
-        "60",
-    ]);
-    let control = media.addr_after("media-link: control on ");
+    let (media, control) = start_media(&config, "60", &[]);
     let gatekeeper = Daemon::start(&[
         "--role",
         "gatekeeper",
@@ -356,19 +362,7 @@ fn role_flags_that_do_not_fit_fail_before_starting() {
 fn the_control_port_takes_a_bounded_number_of_controllers() {
     let dir = tempfile::tempdir().unwrap();
     let config = engine_config(dir.path(), 36_900);
-    let media = Daemon::start(&[
-        "--role",
-        "media",
-        "--config",
-        config.to_str().unwrap(),
-        "--control-listen",
-        "127.0.0.1:0",
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
-        "30",
-    ]);
-    let control = media.addr_after("media-link: control on ");
+    let (media, control) = start_media(&config, "30", &[]);
     let clients: Vec<MediaClient> = (0..8).map(|_| link(control)).collect();
     let err = MediaClient::connect(ClientConfig::new(control, "ninth")).unwrap_err();
     assert!(
@@ -402,22 +396,15 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
         control::security::keys::parse_private_key_file(&gk.private_key_file).unwrap();
     let public_hex = control::security::keys::to_hex(signing.verifying_key().as_bytes());
 
-    let media = Daemon::start(&[
-        "--role",
-        "media",
-        "--config",
-        config.to_str().unwrap(),
-        "--control-listen",
-        "127.0.0.1:0",
-        "--control-auth-loopback",
-        "--control-allow-key",
-        &public_hex,
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
+    let (media, control) = start_media(
+        &config,
         "60",
-    ]);
-    let control = media.addr_after("media-link: control on ");
+        &[
+            "--control-auth-loopback",
+            "--control-allow-key",
+            &public_hex,
+        ],
+    );
 
     // No key, or a key that is not allowed: refused.
     let err = MediaClient::connect(ClientConfig::new(control, "anonymous")).unwrap_err();
@@ -530,19 +517,7 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
     let (keys, registry) = guardians(dir.path(), 3);
     let config = engine_config(dir.path(), 37_100);
     let slo = loose_slo(dir.path());
-    let media = Daemon::start(&[
-        "--role",
-        "media",
-        "--config",
-        config.to_str().unwrap(),
-        "--control-listen",
-        "127.0.0.1:0",
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
-        "60",
-    ]);
-    let control = media.addr_after("media-link: control on ");
+    let (media, control) = start_media(&config, "60", &[]);
     let control_s = control.to_string();
     let gatekeeper = |epoch: &str| {
         Daemon::start(&[
