@@ -77,30 +77,42 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Pins the calling thread to `cpu`.
-pub fn pin_this_thread(cpu: usize) -> bool {
-    // SAFETY: cpu_set_t is plain data; CPU_SET writes inside it; the call
-    // reads it for the calling thread (pid 0).
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+/// The calling thread pinned to one CPU until dropped, when its previous
+/// CPU mask comes back. A pinned thread sees one CPU in
+/// `std::thread::available_parallelism()` and hands its mask to the threads
+/// it spawns, so a pin must not outlive the run it was made for (a sweep's
+/// next step would start the engine on the generator's CPU).
+#[derive(Debug)]
+pub struct PinnedThread {
+    previous: Option<libc::cpu_set_t>,
+}
+
+impl Drop for PinnedThread {
+    fn drop(&mut self) {
+        if let Some(previous) = &self.previous {
+            // SAFETY: restores a mask read by sched_getaffinity for this
+            // same thread (pid 0).
+            unsafe {
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), previous);
+            }
+        }
     }
 }
 
-/// Lets the calling thread run on every online CPU again (undoes
-/// [`pin_this_thread`]). A pinned thread sees one CPU in
-/// `std::thread::available_parallelism()` and hands its mask to the threads
-/// it spawns, so a sweep's next step must start unpinned.
-pub fn unpin_this_thread() -> bool {
-    // SAFETY: as in `pin_this_thread`; sysconf has no preconditions.
+/// Pins the calling thread to `cpu` until the returned guard is dropped;
+/// `None` when the kernel refused (the thread keeps its mask).
+pub fn pin_this_thread(cpu: usize) -> Option<PinnedThread> {
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes inside it; both calls
+    // act on the calling thread (pid 0) with the set's own size.
     unsafe {
-        let online = libc::sysconf(libc::_SC_NPROCESSORS_ONLN).max(1) as usize;
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        let mut previous: libc::cpu_set_t = std::mem::zeroed();
+        let saved = libc::sched_getaffinity(0, size, &mut previous) == 0;
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for cpu in 0..online.min(libc::CPU_SETSIZE as usize) {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+        libc::CPU_SET(cpu, &mut set);
+        (libc::sched_setaffinity(0, size, &set) == 0).then_some(PinnedThread {
+            previous: saved.then_some(previous),
+        })
     }
 }
 

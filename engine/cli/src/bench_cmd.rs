@@ -293,9 +293,9 @@ fn run_once(
     let gk_addr: SocketAddr = gatekeeper.local_addr();
     // Before pinning: the machine's CPUs, not this thread's.
     let machine = report::Machine::detect();
-    if let Some(cpu) = generator_cpu {
-        bench::load::procfs::pin_this_thread(cpu);
-    }
+    // Unpinned again when the run ends, so the next run (a sweep's next
+    // step) places its engine on every CPU this process may use.
+    let _pinned = generator_cpu.and_then(bench::load::procfs::pin_this_thread);
     let result = {
         let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
         let mut admit =
@@ -491,10 +491,6 @@ fn sweep(args: &BenchArgs, targets: &SloTargets) -> anyhow::Result<u8> {
         config.room_size = args.rooms_of.unwrap_or(12);
         config.validate().map_err(anyhow::Error::msg)?;
         eprintln!("sweep: {n} guardians …");
-        // The last step pinned this thread to the generator's CPU: unpinned,
-        // the next step sees every CPU again and pins the engine to its own
-        // (otherwise engine and generator shared one CPU from step 2 on).
-        bench::load::procfs::unpin_this_thread();
         let (report, _) = run_once(args, &config, targets, false)?;
         let failed = report.slo.failed_names();
         eprintln!(
