@@ -143,15 +143,17 @@ pub struct ShardCounters {
     pub tx_would_block: u64,
     /// Other send errors.
     pub tx_errors: u64,
-    /// Shard ticks run (at least one room active).
+    /// Tick wake-ups that mixed at least one room (rooms have their own
+    /// phases, so a shard wakes once per phase in use per period).
     pub ticks: u64,
-    /// Ticks whose work ran past the next deadline.
+    /// Room ticks found a whole period or more after their deadline (one per
+    /// room and event).
     pub tick_overruns: u64,
-    /// Deadlines skipped because of an overrun (beyond the two caught up).
+    /// Room deadlines skipped because of an overrun (beyond the two caught up).
     pub ticks_skipped: u64,
-    /// Ticks that woke more than `late_output_ms` after their deadline.
+    /// Wake-ups more than `late_output_ms` after the earliest due deadline.
     pub late_ticks: u64,
-    /// Output frames sent more than `late_output_ms` after their deadline.
+    /// Output frames sent more than `late_output_ms` after their room's deadline.
     pub late_frames: u64,
     /// Output frames sent (or attempted).
     pub frames_out: u64,
@@ -227,9 +229,9 @@ pub struct ShardReport {
     pub counters: ShardCounters,
     /// Engine-added latency since start.
     pub latency: LatencyHistogram,
-    /// Wall time of each tick (every active room mixed and sent).
+    /// Wall time of each tick wake-up (the rooms due mixed and sent).
     pub tick_work: LatencyHistogram,
-    /// CPU time of each tick (excludes time the shard thread was descheduled).
+    /// CPU time of each tick wake-up (excludes time the shard thread was descheduled).
     pub tick_cpu: LatencyHistogram,
     /// Rooms on the shard.
     pub rooms: usize,

@@ -2,10 +2,11 @@
 //! their participants' sockets and everything on the media path.
 //!
 //! Task queues sharing the core:
-//! - `tick` (latency matters): the drift-free 20 ms mixing tick. With the
-//!   receive ring (`[media] receive = "ring"`, the default) it first reaps
-//!   every datagram that arrived since the last tick in one batch
-//!   (`rx::RingReceiver::drain`), then mixes. While every room is idle it
+//! - `tick` (latency matters): the drift-free 20 ms mixing ticks, each
+//!   room at its own phase (`schedule.rs`). With the receive ring
+//!   (`[media] receive = "ring"`, the default) each wake-up first reaps
+//!   every datagram that arrived since the last one in one batch
+//!   (`rx::RingReceiver::drain`), then mixes the rooms due. While every room is idle it
 //!   only peeks at the ring once per tick period, and a shard with no
 //!   participants parks fully: no timer at all;
 //! - `rx` (latency matters, `receive = "per-socket"` only): one glommio
@@ -19,6 +20,7 @@
 mod bell;
 mod cap;
 mod rx;
+mod schedule;
 mod state;
 
 use std::cell::RefCell;
@@ -46,8 +48,6 @@ use rx::RingReceiver;
 
 /// The mixing period.
 pub(crate) const TICK: Duration = Duration::from_millis(FRAME_MS as u64);
-/// Missed ticks run late after an overrun before the rest are skipped.
-const CATCH_UP_TICKS_MAX: u128 = 2;
 /// Receive buffer per socket: larger datagrams are truncated (and then
 /// refused by the RTP parser), which no audio packet comes near.
 const RECV_BUF_BYTES: usize = 2048;
@@ -506,8 +506,11 @@ async fn receive_loop(
     }
 }
 
-/// The 20 ms tick: deadlines sit on a fixed grid from the shard's epoch, so
-/// late wake-ups never accumulate into drift. Parks when every room is idle.
+/// The 20 ms ticks: each active room has its own deadline on a fixed grid
+/// from the shard's epoch (its phase, chosen when it wakes: see
+/// `schedule.rs`), so late wake-ups never accumulate into drift. The task
+/// sleeps until the earliest deadline and mixes every room due. Parks when
+/// every room is idle.
 async fn tick_loop(
     shard: Rc<RefCell<ShardState>>,
     bell: Rc<LocalBell>,
@@ -515,8 +518,8 @@ async fn tick_loop(
 ) {
     let epoch = shard.borrow().epoch;
     let period = TICK.as_nanos();
-    let mut last_k: Option<u128> = None;
-    // Reaps the receive ring (ring mode) so the tick sees every datagram
+    let mut was_active = false;
+    // Reaps the receive ring (ring mode) so a tick sees every datagram
     // that arrived before it.
     let drain = |shard: &RefCell<ShardState>| {
         if let Some(ring) = &ring {
@@ -524,34 +527,27 @@ async fn tick_loop(
         }
     };
     loop {
-        if shard.borrow().active_rooms() == 0 {
-            if last_k.is_some() {
+        let next = shard.borrow().next_deadline();
+        let Some(next) = next else {
+            if std::mem::take(&mut was_active) {
                 shard.borrow_mut().counters.idle_parks += 1;
             }
-            last_k = None;
             if let Some(ring) = ring.as_ref().filter(|r| r.borrow().members() > 0) {
                 // Rooms idle but participants present: nothing wakes this
                 // task when a datagram lands in the ring, so look once per
                 // tick period (a timer wake-up and a flag read in shared
-                // memory; a system call only when there is work). The look
-                // is on the tick grid and a room it wakes is mixed at once:
-                // a first packet then waits for one grid point, as it
-                // would in an active shard. Looking off the grid and
-                // mixing at the next grid point let a second packet arrive
-                // meanwhile, and the jitter buffer kept that extra frame
-                // (+20 ms) for the rest of the talk spurt.
+                // memory; a system call only when there is work). A room
+                // woken by a look is placed on the grid just after its
+                // packet's arrival and mixed at once if that is past: its
+                // next frames then each find their tick, and the jitter
+                // buffer does not keep a second frame that came in while
+                // nobody looked.
                 let now = Instant::now();
                 let k = now.saturating_duration_since(epoch).as_nanos() / period + 1;
-                let deadline = epoch + Duration::from_nanos((k * period) as u64);
-                glommio::timer::sleep(deadline.saturating_duration_since(now)).await;
+                let at = epoch + Duration::from_nanos((k * period) as u64);
+                glommio::timer::sleep(at.saturating_duration_since(now)).await;
                 if ring.borrow_mut().has_work() {
                     drain(&shard);
-                    if shard.borrow().active_rooms() > 0 {
-                        shard
-                            .borrow_mut()
-                            .run_tick_with(deadline, |st| drain_if_work(Some(ring), st));
-                        last_k = Some(k);
-                    }
                 }
                 continue;
             }
@@ -561,41 +557,17 @@ async fn tick_loop(
                 bell.wait().await;
             }
             continue;
-        }
+        };
+        was_active = true;
         let now = Instant::now();
-        let k = now.saturating_duration_since(epoch).as_nanos() / period + 1;
-        if let Some(prev) = last_k {
-            if k > prev + 1 {
-                // The last tick ran past one or more deadlines: run the missed
-                // ticks now (late, and counted as such) so every stream keeps
-                // 50 frames/s and jitter buffers do not grow; beyond
-                // CATCH_UP_TICKS_MAX the shard is overloaded and ticks are
-                // skipped (counted).
-                let missed = k - prev - 1;
-                let catch_up = missed.min(CATCH_UP_TICKS_MAX);
-                {
-                    let mut st = shard.borrow_mut();
-                    st.counters.tick_overruns += 1;
-                    st.counters.ticks_skipped += (missed - catch_up) as u64;
-                }
-                for j in 0..catch_up {
-                    let missed_deadline =
-                        epoch + Duration::from_nanos(((prev + 1 + j) * period) as u64);
-                    drain(&shard);
-                    shard
-                        .borrow_mut()
-                        .run_tick_with(missed_deadline, |st| drain_if_work(ring.as_deref(), st));
-                }
-                glommio::yield_if_needed().await;
-            }
+        if next > now {
+            glommio::timer::sleep(next - now).await;
         }
-        let deadline = epoch + Duration::from_nanos((k * period) as u64);
-        glommio::timer::sleep(deadline.saturating_duration_since(now)).await;
         drain(&shard);
         shard
             .borrow_mut()
-            .run_tick_with(deadline, |st| drain_if_work(ring.as_deref(), st));
-        last_k = Some(k);
+            .run_due(|st| drain_if_work(ring.as_deref(), st));
+        glommio::yield_if_needed().await;
     }
 }
 

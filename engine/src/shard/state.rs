@@ -12,9 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use media_core::mixer::{
-    MixerConfig, ParticipantConfig, ParticipantId, Room, RoomCounters, SPEAKERS_LIMIT,
-};
+use media_core::mixer::{MixerConfig, ParticipantConfig, ParticipantId, Room, RoomCounters};
 use media_core::rtcp::{
     self, Compound, FirstReport, InterarrivalJitter, LastSr, ReportBlock, RtcpPacket, SenderInfo,
 };
@@ -26,6 +24,8 @@ use crate::api::{EngineError, ParticipantSpec, RoomId};
 use crate::config::EngineConfig;
 use crate::net;
 use crate::stats::{LatencyHistogram, ParticipantStats, ShardCounters, ShardReport};
+
+mod tick;
 
 /// Which of a participant's two sockets a datagram came in on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +93,7 @@ struct RoomEntry {
     room: Room,
     members: Vec<Member>,
     active: bool,
+    clock: tick::RoomClock,
 }
 
 /// Everything one shard owns.
@@ -107,9 +108,9 @@ pub(crate) struct ShardState {
     active_rooms: usize,
     tick_bell: Rc<LocalBell>,
     latency: LatencyHistogram,
-    /// Wall time of each shard tick (all active rooms, mix and send).
+    /// Wall time of each tick wake-up (the rooms due, mix and send).
     tick_work: LatencyHistogram,
-    /// CPU time of each shard tick (what `tick_work` would be undisturbed).
+    /// CPU time of each tick wake-up (what `tick_work` would be undisturbed).
     tick_cpu: LatencyHistogram,
     /// Mixer counters of rooms already destroyed.
     retired: RoomCounters,
@@ -117,6 +118,10 @@ pub(crate) struct ShardState {
     late_output: Duration,
     media_timeout: Duration,
     sr_interval: Duration,
+    /// Scratch list of the rooms due at a wake-up (capacity `rooms_max`).
+    due: Vec<usize>,
+    /// Measured tick cost per member, ns (moving average over rooms).
+    room_ns_per_member: u64,
 }
 
 impl ShardState {
@@ -138,6 +143,8 @@ impl ShardState {
             late_output: Duration::from_millis(u64::from(config.media.late_output_ms)),
             media_timeout: Duration::from_millis(u64::from(config.media.media_timeout_ms)),
             sr_interval: Duration::from_millis(u64::from(config.rtcp.sr_interval_ms)),
+            due: Vec::with_capacity(config.shards.rooms_max),
+            room_ns_per_member: tick::ROOM_NS_PER_MEMBER_INITIAL,
             config,
         }
     }
@@ -189,6 +196,7 @@ impl ShardState {
             members: Vec::with_capacity(mixer.participants_max),
             room: Room::new(mixer),
             active: false,
+            clock: tick::RoomClock::new(Instant::now()),
         });
         Ok(())
     }
@@ -430,100 +438,12 @@ impl ShardState {
                 if !entry.active {
                     entry.active = true;
                     self.active_rooms += 1;
+                    self.place_room(room_index, now);
                     self.tick_bell.ring();
                 }
             }
             Err(_) => self.counters.rtp_rejected += 1,
         }
-    }
-
-    /// One tick of every active room, then their outputs on the wire.
-    #[cfg(test)]
-    pub(crate) fn run_tick(&mut self, deadline: Instant) {
-        self.run_tick_with(deadline, |_| {});
-    }
-
-    /// [`run_tick`](Self::run_tick), calling `before_room` right before
-    /// each active room but the first: the receive ring drains there, so a
-    /// packet that lands while earlier rooms are being mixed still makes its
-    /// own room's mix instead of waiting a whole tick.
-    pub(crate) fn run_tick_with(
-        &mut self,
-        deadline: Instant,
-        mut before_room: impl FnMut(&mut ShardState),
-    ) {
-        let woke = Instant::now();
-        let cpu_start = net::thread_cpu_time();
-        self.counters.ticks += 1;
-        if woke > deadline + self.late_output {
-            self.counters.late_ticks += 1;
-        }
-        let late_after = deadline + self.late_output;
-        // The first room follows the caller's drain directly.
-        let mut first = true;
-        for i in 0..self.rooms.len() {
-            if !self.rooms[i].as_ref().is_some_and(|e| e.active) {
-                continue;
-            }
-            if !std::mem::take(&mut first) {
-                before_room(self);
-            }
-            let Some(entry) = self.rooms[i].as_mut() else {
-                continue;
-            };
-            entry.room.tick(Instant::now());
-            self.counters.room_ticks += 1;
-            let sent_at = Instant::now();
-            let late = sent_at > late_after;
-            let mut recorded = [(ParticipantId(0), 0u16); SPEAKERS_LIMIT];
-            let mut recorded_len = 0;
-            for out in entry.room.outputs() {
-                self.counters.frames_out += 1;
-                if late {
-                    self.counters.late_frames += 1;
-                }
-                let Some(m) = entry.members.iter_mut().find(|m| m.id == out.participant) else {
-                    continue;
-                };
-                match net::send_gather(m.sockets.rtp_fd, &[out.header, out.payload], &m.remote_rtp)
-                {
-                    Ok(_) => {
-                        self.counters.tx_packets += 1;
-                        m.packets_sent += 1;
-                        m.octets_sent += out.payload.len() as u64;
-                        if out.header.len() >= 8 {
-                            let h = out.header;
-                            m.last_out =
-                                Some((sent_at, u32::from_be_bytes([h[4], h[5], h[6], h[7]])));
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        self.counters.tx_would_block += 1
-                    }
-                    Err(_) => self.counters.tx_errors += 1,
-                }
-                // Engine-added latency: arrival → send of the first mix
-                // containing the frame (each frame counted once).
-                for c in out.contributions.iter() {
-                    let key = (c.participant, c.seq);
-                    if recorded[..recorded_len].contains(&key) || recorded_len == recorded.len() {
-                        continue;
-                    }
-                    recorded[recorded_len] = key;
-                    recorded_len += 1;
-                    self.latency
-                        .record(sent_at.saturating_duration_since(c.arrival));
-                }
-            }
-            if entry.room.is_idle() {
-                entry.active = false;
-                self.active_rooms -= 1;
-            }
-        }
-        self.tick_work
-            .record(Instant::now().saturating_duration_since(woke));
-        self.tick_cpu
-            .record(net::thread_cpu_time().saturating_sub(cpu_start));
     }
 
     /// Media timeouts and RTCP reports that are due.

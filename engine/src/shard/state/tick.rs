@@ -1,0 +1,415 @@
+//! The shard's ticks: each active room is mixed every 20 ms at its own
+//! deadline (its phase on the grid, see `schedule.rs`), its outputs sent
+//! at once, and lateness, overruns and engine-added latency counted.
+
+use std::time::{Duration, Instant};
+
+use media_core::mixer::{ParticipantId, SPEAKERS_LIMIT};
+
+use super::super::schedule::{self, SlotRooms, SlotWork, SLOTS};
+use super::super::TICK;
+use super::{RoomEntry, ShardState};
+use crate::net;
+
+/// Missed ticks of a room run late after an overrun before the rest are
+/// skipped (counted).
+const CATCH_UP_TICKS_MAX: u32 = 2;
+/// A waking room's tick goes at least this long after the waking packet's
+/// arrival. A member whose frames arrive close to the tick, on either side,
+/// is hurt by small arrival jitter: a frame that misses its tick is
+/// concealed and the next ones wait a frame longer (until a quiet frame
+/// lets the jitter buffer give that frame back). 2.5 ms keeps the waking
+/// member clear of that on clean networks, and keeps a terminal sending on
+/// the next 5 ms step after it clear too.
+pub(crate) const WAKE_MARGIN: Duration = Duration::from_micros(2_500);
+/// Tick cost per member assumed before any room on the shard has been
+/// measured (a room of 12 took ≈ 0.3 ms on the reference machine).
+pub(super) const ROOM_NS_PER_MEMBER_INITIAL: u64 = 25_000;
+
+/// A room's place on the tick grid.
+#[derive(Debug)]
+pub(super) struct RoomClock {
+    /// Phase in the period, ns from the shard's epoch grid.
+    phase_ns: u64,
+    /// Next deadline (while active).
+    next: Instant,
+    /// Set on waking: the first tick runs as soon as it is found due, with
+    /// no catch-up (nothing was missed while idle).
+    fresh: bool,
+    /// Expected cost of one tick, ns (moving average of measured ticks).
+    work_ns: u64,
+}
+
+impl RoomClock {
+    pub(super) fn new(now: Instant) -> Self {
+        Self {
+            phase_ns: 0,
+            next: now,
+            fresh: true,
+            work_ns: 0,
+        }
+    }
+}
+
+impl ShardState {
+    /// A room woke up on a packet that arrived at `arrival`: place its tick
+    /// on the grid just after that arrival, where the work already placed
+    /// delays it least.
+    pub(super) fn place_room(&mut self, index: usize, arrival: Instant) {
+        let period_ns = TICK.as_nanos() as u64;
+        let mut work: SlotWork = [0; SLOTS];
+        let mut rooms: SlotRooms = [0; SLOTS];
+        let slot_ns = period_ns / SLOTS as u64;
+        for (i, entry) in self.rooms.iter().enumerate() {
+            let Some(e) = entry.as_ref().filter(|e| e.active && i != index) else {
+                continue;
+            };
+            let s = (e.clock.phase_ns / slot_ns) as usize % SLOTS;
+            work[s] += self.expected_work(e);
+            rooms[s] += 1;
+        }
+        let own = self.rooms[index]
+            .as_ref()
+            .map_or(0, |e| self.expected_work(e));
+        let earliest = arrival + WAKE_MARGIN;
+        let offset = earliest.saturating_duration_since(self.epoch).as_nanos();
+        let slot = schedule::choose_slot(
+            (offset % u128::from(period_ns)) as u64,
+            period_ns,
+            &rooms,
+            &work,
+            own,
+        );
+        let phase_ns = slot as u64 * slot_ns;
+        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
+        let next = self.epoch + Duration::from_nanos(next_ns as u64);
+        if let Some(e) = self.rooms[index].as_mut() {
+            e.clock.phase_ns = phase_ns;
+            e.clock.next = next;
+            e.clock.fresh = true;
+        }
+    }
+
+    fn expected_work(&self, e: &RoomEntry) -> u64 {
+        if e.clock.work_ns > 0 {
+            e.clock.work_ns
+        } else {
+            self.room_ns_per_member * e.members.len().max(1) as u64
+        }
+    }
+
+    /// The earliest deadline of any active room.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.rooms
+            .iter()
+            .flatten()
+            .filter(|e| e.active)
+            .map(|e| e.clock.next)
+            .min()
+    }
+
+    /// Mixes every active room whose deadline has come, earliest deadline
+    /// first, calling `before_room` right before each room but the first:
+    /// the receive ring drains there, so a packet that lands while earlier
+    /// rooms are being mixed still makes its own room's mix.
+    pub(crate) fn run_due(&mut self, mut before_room: impl FnMut(&mut ShardState)) {
+        let woke = Instant::now();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        for (i, entry) in self.rooms.iter().enumerate() {
+            if entry
+                .as_ref()
+                .is_some_and(|e| e.active && e.clock.next <= woke)
+            {
+                due.push(i);
+            }
+        }
+        if due.is_empty() {
+            self.due = due;
+            return;
+        }
+        let cpu_start = net::thread_cpu_time();
+        due.sort_unstable_by_key(|&i| self.rooms[i].as_ref().map(|e| e.clock.next));
+        self.counters.ticks += 1;
+        if let Some(first) = self.rooms[due[0]].as_ref() {
+            if !first.clock.fresh && woke > first.clock.next + self.late_output {
+                self.counters.late_ticks += 1;
+            }
+        }
+        for (n, &i) in due.iter().enumerate() {
+            if n > 0 {
+                before_room(self);
+            }
+            self.run_room_due(i, woke);
+        }
+        self.due = due;
+        self.tick_work
+            .record(Instant::now().saturating_duration_since(woke));
+        self.tick_cpu
+            .record(net::thread_cpu_time().saturating_sub(cpu_start));
+    }
+
+    /// One due room: its tick, or after an overrun the missed ticks it can
+    /// still catch up (so its streams keep 50 frames/s and the jitter
+    /// buffers do not grow) and the rest skipped.
+    fn run_room_due(&mut self, i: usize, woke: Instant) {
+        let Some(e) = self.rooms[i].as_mut() else {
+            return;
+        };
+        let deadline = e.clock.next;
+        if std::mem::take(&mut e.clock.fresh) {
+            // Found after its deadline (an idle shard looks once per
+            // period): run it now, on time as far as lateness goes, and
+            // keep its phase from here on.
+            let behind = woke.saturating_duration_since(deadline).as_nanos() / TICK.as_nanos();
+            let on_grid = deadline + TICK * behind as u32;
+            e.clock.next = on_grid + TICK;
+            self.run_room(i, woke);
+            return;
+        }
+        let behind = (woke.saturating_duration_since(deadline).as_nanos() / TICK.as_nanos()) as u32;
+        let catch_up = behind.min(CATCH_UP_TICKS_MAX);
+        if behind > 0 {
+            self.counters.tick_overruns += 1;
+            self.counters.ticks_skipped += u64::from(behind - catch_up);
+        }
+        e.clock.next = deadline + TICK * (behind + 1);
+        for j in 0..=catch_up {
+            // Missed deadlines first; the skipped ones are the oldest.
+            let at = deadline + TICK * (behind - catch_up + j);
+            if !self.run_room(i, at) {
+                break;
+            }
+        }
+    }
+
+    /// Mixes room `i` for the tick due at `deadline` and sends its outputs.
+    /// Returns whether the room is still active.
+    fn run_room(&mut self, i: usize, deadline: Instant) -> bool {
+        let late_after = deadline + self.late_output;
+        let Some(entry) = self.rooms[i].as_mut() else {
+            return false;
+        };
+        let started = Instant::now();
+        entry.room.tick(started);
+        self.counters.room_ticks += 1;
+        let sent_at = Instant::now();
+        let late = sent_at > late_after;
+        let mut recorded = [(ParticipantId(0), 0u16); SPEAKERS_LIMIT];
+        let mut recorded_len = 0;
+        for out in entry.room.outputs() {
+            self.counters.frames_out += 1;
+            if late {
+                self.counters.late_frames += 1;
+            }
+            let Some(m) = entry.members.iter_mut().find(|m| m.id == out.participant) else {
+                continue;
+            };
+            match net::send_gather(m.sockets.rtp_fd, &[out.header, out.payload], &m.remote_rtp) {
+                Ok(_) => {
+                    self.counters.tx_packets += 1;
+                    m.packets_sent += 1;
+                    m.octets_sent += out.payload.len() as u64;
+                    if out.header.len() >= 8 {
+                        let h = out.header;
+                        m.last_out = Some((sent_at, u32::from_be_bytes([h[4], h[5], h[6], h[7]])));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.counters.tx_would_block += 1
+                }
+                Err(_) => self.counters.tx_errors += 1,
+            }
+            // Engine-added latency: arrival → send of the first mix
+            // containing the frame (each frame counted once).
+            for c in out.contributions.iter() {
+                let key = (c.participant, c.seq);
+                if recorded[..recorded_len].contains(&key) || recorded_len == recorded.len() {
+                    continue;
+                }
+                recorded[recorded_len] = key;
+                recorded_len += 1;
+                self.latency
+                    .record(sent_at.saturating_duration_since(c.arrival));
+            }
+        }
+        // What this room's tick costs, for placing rooms that wake later.
+        let took = Instant::now().saturating_duration_since(started).as_nanos() as u64;
+        entry.clock.work_ns = if entry.clock.work_ns == 0 {
+            took
+        } else {
+            (entry.clock.work_ns * 7 + took) / 8
+        };
+        let members = entry.members.len().max(1) as u64;
+        self.room_ns_per_member = (self.room_ns_per_member * 15 + took / members) / 16;
+        if entry.room.is_idle() {
+            entry.active = false;
+            self.active_rooms -= 1;
+            return false;
+        }
+        true
+    }
+
+    /// Every active room ticks once at `deadline`, whatever its phase (tests
+    /// drive the shard without a timer).
+    #[cfg(test)]
+    pub(crate) fn run_tick(&mut self, deadline: Instant) {
+        for i in 0..self.rooms.len() {
+            if self.rooms[i].as_ref().is_some_and(|e| e.active) {
+                self.run_room(i, deadline);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::UdpSocket;
+    use std::os::fd::AsRawFd;
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use media_core::codec::{CodecConfig, OpusConfig};
+    use media_core::mixer::{MixerConfig, ParticipantConfig};
+
+    use super::*;
+    use crate::api::{ParticipantSpec, RoomId};
+    use crate::config::EngineConfig;
+    use crate::shard::bell::LocalBell;
+    use crate::shard::state::{MemberSockets, PortKind};
+    use crate::sim::{SignalSource, SimSender, ToneSource};
+
+    /// A shard with `rooms` rooms of one member each; returns the sockets
+    /// (kept open) and one Opus packet per member.
+    fn shard(rooms: u32) -> (ShardState, Vec<UdpSocket>, Vec<Vec<u8>>) {
+        let config = Arc::new(EngineConfig::default());
+        let mut st = ShardState::new(0, config, Rc::new(LocalBell::default()));
+        let opus = CodecConfig::Opus(OpusConfig::default());
+        let mut sockets = Vec::new();
+        let mut packets = Vec::new();
+        for r in 0..rooms {
+            st.create_room(RoomId(r), MixerConfig::default())
+                .expect("room");
+            let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let id = ParticipantId(r);
+            let mut spec = ParticipantSpec::new(id, opus, s.local_addr().expect("addr"));
+            spec.ssrc = Some(0x100 + r);
+            let pc = ParticipantConfig::new(id, opus, spec.payload_type, 0x200 + r);
+            let fds = MemberSockets {
+                rtp_fd: s.as_raw_fd(),
+                rtcp_fd: s.as_raw_fd(),
+            };
+            st.add_participant(RoomId(r), pc, spec, 0, fds)
+                .expect("add");
+            let tone = SignalSource::Tone(ToneSource::new(440.0, 5000));
+            let mut sender = SimSender::new(opus, tone, 0x100 + r).expect("sender");
+            let mut buf = vec![0u8; 1500];
+            let n = sender.next_packet(&mut buf).expect("packet");
+            buf.truncate(n);
+            packets.push(buf);
+            sockets.push(s);
+        }
+        (st, sockets, packets)
+    }
+
+    fn wake(
+        st: &mut ShardState,
+        sockets: &[UdpSocket],
+        packets: &[Vec<u8>],
+        r: usize,
+        at: Instant,
+    ) {
+        let from = sockets[r].local_addr().expect("addr");
+        let index = st.room_slot(RoomId(r as u32)).expect("room");
+        st.on_datagram(
+            at,
+            index,
+            ParticipantId(r as u32),
+            PortKind::Rtp,
+            from,
+            &packets[r],
+        );
+    }
+
+    fn next(st: &ShardState, r: u32) -> Instant {
+        let index = st.room_slot(RoomId(r)).expect("room");
+        st.rooms[index].as_ref().expect("room").clock.next
+    }
+
+    #[test]
+    fn a_waking_room_ticks_just_after_its_packet_arrived() {
+        let (mut st, sockets, packets) = shard(1);
+        let arrival = st.epoch + Duration::from_micros(107_300);
+        wake(&mut st, &sockets, &packets, 0, arrival);
+        assert_eq!(st.active_rooms(), 1);
+        let d = next(&st, 0).duration_since(arrival);
+        // 2.5 ms margin, then the next 0.5 ms grid point: 110 ms from the epoch.
+        assert_eq!(d, Duration::from_micros(2_700), "deadline after arrival");
+        assert_eq!(st.next_deadline(), Some(next(&st, 0)));
+    }
+
+    #[test]
+    fn rooms_waking_together_get_their_own_deadlines() {
+        let (mut st, sockets, packets) = shard(4);
+        // Rooms that each take 1.5 ms: four at one deadline would send the
+        // last one 4.5 ms after it.
+        st.room_ns_per_member = 1_500_000;
+        let arrival = st.epoch + Duration::from_millis(40);
+        for r in 0..4 {
+            wake(&mut st, &sockets, &packets, r, arrival);
+        }
+        let mut deadlines: Vec<Duration> = (0..4)
+            .map(|r| next(&st, r).duration_since(arrival))
+            .collect();
+        deadlines.sort();
+        assert_eq!(
+            deadlines[0], WAKE_MARGIN,
+            "the first right after the margin"
+        );
+        for pair in deadlines.windows(2) {
+            assert!(
+                pair[1] > pair[0],
+                "each its own deadline, one after the other: {deadlines:?}"
+            );
+        }
+        assert!(
+            deadlines[3] <= WAKE_MARGIN + Duration::from_millis(5),
+            "packed behind each other, not spread over the period: {deadlines:?}"
+        );
+    }
+
+    #[test]
+    fn a_room_found_late_on_waking_runs_once_then_keeps_its_phase() {
+        let (mut st, sockets, packets) = shard(1);
+        // Its packet came 35 ms ago (an idle shard looks once per period).
+        let arrival = Instant::now() - Duration::from_millis(35);
+        wake(&mut st, &sockets, &packets, 0, arrival);
+        let phase = next(&st, 0);
+        st.run_due(|_| {});
+        assert_eq!(st.counters.room_ticks, 1, "one tick, no catch-up");
+        assert_eq!(st.counters.tick_overruns, 0);
+        assert_eq!(st.counters.late_frames, 0);
+        let after = next(&st, 0);
+        assert!(after > Instant::now() - Duration::from_millis(1));
+        let steps = after.duration_since(phase).as_nanos() % TICK.as_nanos();
+        assert_eq!(steps, 0, "the next deadline is on the room's own grid");
+    }
+
+    #[test]
+    fn a_room_that_missed_deadlines_catches_up_two_and_skips_the_rest() {
+        let (mut st, sockets, packets) = shard(1);
+        let arrival = Instant::now() - Duration::from_millis(200);
+        wake(&mut st, &sockets, &packets, 0, arrival);
+        let index = st.room_slot(RoomId(0)).expect("room");
+        let clock = &mut st.rooms[index].as_mut().expect("room").clock;
+        clock.fresh = false;
+        // Five deadlines have passed (the oldest 90 ms ago).
+        clock.next = Instant::now() - Duration::from_millis(90);
+        st.run_due(|_| {});
+        assert_eq!(st.counters.tick_overruns, 1);
+        assert_eq!(st.counters.ticks_skipped, 2, "beyond the two caught up");
+        assert_eq!(st.counters.room_ticks, 3, "two missed ticks and this one");
+        assert_eq!(st.counters.late_ticks, 1);
+        assert!(next(&st, 0) > Instant::now() - Duration::from_millis(1));
+    }
+}
