@@ -4,9 +4,10 @@
 //! restarts, and `verify` names the file and line of every kind of tamper
 //! (edit, delete, insert, swap, truncation across a file boundary).
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use control::audit::{
     self, AuditRecord, AuditWriter, FsyncPolicy, LogKind, RasAuditTrail, VerifyError, GENESIS_HASH,
@@ -18,34 +19,12 @@ use control::policy::{Decision, Gate};
 const DAY1: u64 = 1_795_428_000_000;
 const DAY_MS: u64 = 86_400_000;
 
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "audit-test-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    CLEANUP.with(|c| c.borrow_mut().0.push(dir.clone()));
-    dir
-}
-
-/// The scratch directories of the running test, removed when its thread
-/// ends (libtest runs each test on its own thread), so runs do not pile up
-/// in /tmp.
-#[derive(Default)]
-struct Cleanup(Vec<PathBuf>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for dir in &self.0 {
-            let _ = fs::remove_dir_all(dir);
-        }
-    }
-}
-
-thread_local! {
-    static CLEANUP: std::cell::RefCell<Cleanup> = std::cell::RefCell::default();
+/// A scratch directory (removed when the guard drops, also on panic) and
+/// its path; bind the guard first so it outlives the writers.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let guard = common::scratch_dir(&format!("audit-{name}"));
+    let path = guard.path().to_path_buf();
+    (guard, path)
 }
 
 fn arj(at: u64, terminal: &str) -> AuditRecord {
@@ -103,7 +82,7 @@ fn tamper_location(dir: &Path) -> (PathBuf, u64, String) {
 
 #[test]
 fn runbook_queries_work_on_the_raw_text() {
-    let dir = scratch("grep");
+    let (_scratch, dir) = scratch("grep");
     let (day1, day2) = two_days(&dir);
     let text = fs::read_to_string(&day2).unwrap();
     assert_eq!(text.matches(r#""msg_type": "ARJ""#).count(), 3);
@@ -135,7 +114,7 @@ fn runbook_queries_work_on_the_raw_text() {
 
 #[test]
 fn free_text_passes_the_pii_filter() {
-    let dir = scratch("pii");
+    let (_scratch, dir) = scratch("pii");
     let mut w = AuditWriter::open(&dir, FsyncPolicy::Os).unwrap();
     w.append(
         &AuditRecord::ras(UnixMillis(DAY1), "RRJ")
@@ -156,7 +135,7 @@ fn free_text_passes_the_pii_filter() {
 
 #[test]
 fn intact_log_verifies_across_day_files() {
-    let dir = scratch("ok");
+    let (_scratch, dir) = scratch("ok");
     two_days(&dir);
     let summary = audit::verify(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(summary.chains.len(), 1);
@@ -172,7 +151,7 @@ fn intact_log_verifies_across_day_files() {
 
 #[test]
 fn edited_field_is_caught_at_its_line() {
-    let dir = scratch("edit");
+    let (_scratch, dir) = scratch("edit");
     let (_, day2) = two_days(&dir);
     let mut l = lines(&day2);
     l[1] = l[1].replace(r#""msg_type": "ARJ""#, r#""msg_type": "ACF""#);
@@ -188,7 +167,7 @@ fn edited_field_is_caught_at_its_line() {
 
 #[test]
 fn deleted_line_is_caught_where_the_gap_is() {
-    let dir = scratch("delete");
+    let (_scratch, dir) = scratch("delete");
     let (day1, _) = two_days(&dir);
     let mut l = lines(&day1);
     l.remove(1);
@@ -200,7 +179,7 @@ fn deleted_line_is_caught_where_the_gap_is() {
 
 #[test]
 fn inserted_line_is_caught() {
-    let dir = scratch("insert");
+    let (_scratch, dir) = scratch("insert");
     let (day1, _) = two_days(&dir);
     let mut l = lines(&day1);
     // A copy of a genuine record: its own hash is valid, its place is not.
@@ -213,7 +192,7 @@ fn inserted_line_is_caught() {
 
 #[test]
 fn swapped_lines_are_caught() {
-    let dir = scratch("swap");
+    let (_scratch, dir) = scratch("swap");
     let (_, day2) = two_days(&dir);
     let mut l = lines(&day2);
     l.swap(0, 1);
@@ -224,7 +203,7 @@ fn swapped_lines_are_caught() {
 
 #[test]
 fn truncation_across_a_file_boundary_is_caught() {
-    let dir = scratch("truncate");
+    let (_scratch, dir) = scratch("truncate");
     let (day1, day2) = two_days(&dir);
     let mut l = lines(&day1);
     l.pop();
@@ -236,7 +215,7 @@ fn truncation_across_a_file_boundary_is_caught() {
 
 #[test]
 fn chain_continues_across_a_restart_and_a_torn_tail() {
-    let dir = scratch("restart");
+    let (_scratch, dir) = scratch("restart");
     let (_, day2) = two_days(&dir);
     let head = lines(&day2)[2].clone();
     // A write cut by a crash: the reply was never sent, so the tail goes.
@@ -259,7 +238,7 @@ fn chain_continues_across_a_restart_and_a_torn_tail() {
 
 #[test]
 fn torn_last_line_is_a_warning_not_a_tamper() {
-    let dir = scratch("torn");
+    let (_scratch, dir) = scratch("torn");
     let (day1, day2) = two_days(&dir);
     let mut torn = fs::read(&day2).unwrap();
     torn.extend_from_slice(br#"{"ts": "2026-11-24T10:00:01.000Z", "msg_type": "AC"#);
@@ -288,7 +267,7 @@ fn torn_last_line_is_a_warning_not_a_tamper() {
 
 #[test]
 fn verifying_a_later_file_alone_reports_an_open_start() {
-    let dir = scratch("partial");
+    let (_scratch, dir) = scratch("partial");
     let (_, day2) = two_days(&dir);
     let summary = audit::verify(&[day2]).unwrap();
     assert!(!summary.chains[0].starts_at_genesis);
@@ -297,7 +276,8 @@ fn verifying_a_later_file_alone_reports_an_open_start() {
 #[test]
 fn unreadable_path_exits_2() {
     let mut out = Vec::new();
-    let missing = scratch("missing").join("nope.jsonl");
+    let (_scratch, missing) = scratch("missing");
+    let missing = missing.join("nope.jsonl");
     assert_eq!(audit::verify_command(&[missing], &mut out), 2);
 }
 
@@ -314,7 +294,7 @@ fn sample(name: &str) -> Vec<u8> {
 #[test]
 fn gatekeeper_events_fold_into_one_record_per_reply() {
     let from: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    let dir = scratch("events");
+    let (_scratch, dir) = scratch("events");
     let mut trail = RasAuditTrail::new(AuditWriter::open(&dir, FsyncPolicy::Os).unwrap());
     let gate = |decision, terminal: &str| Event::Gate {
         decision,
@@ -431,7 +411,7 @@ fn gatekeeper_events_fold_into_one_record_per_reply() {
 
 #[test]
 fn a_clock_stepping_back_does_not_reopen_an_older_day() {
-    let dir = scratch("clock");
+    let (_scratch, dir) = scratch("clock");
     let (day1, day2) = two_days(&dir);
     let mut w = AuditWriter::open(&dir, FsyncPolicy::EveryRecord).unwrap();
     w.append(&acf(DAY1 + 5, "late")).unwrap();
@@ -445,7 +425,7 @@ fn a_clock_stepping_back_does_not_reopen_an_older_day() {
 /// are in docs/audit.md.
 #[test]
 fn append_latency_with_the_default_policy() {
-    let dir = scratch("latency");
+    let (_scratch, dir) = scratch("latency");
     let mut w = AuditWriter::open(&dir, FsyncPolicy::default()).unwrap();
     let mut samples = Vec::with_capacity(2000);
     for i in 0..2000 {

@@ -28,13 +28,12 @@ fn now_s() -> u32 {
     u32::try_from(s).expect("fits")
 }
 
+/// Starts the service with its registry and audit logs in `dir` (a scratch
+/// directory the caller holds until the service has stopped).
 fn start(
-    name: &str,
+    dir: &std::path::Path,
     before: impl FnOnce(&std::path::Path),
 ) -> (service::ServiceHandle, std::path::PathBuf) {
-    let dir = common::scratch(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
     let registry = dir.join("registry.yaml");
     std::fs::write(
         &registry,
@@ -74,7 +73,8 @@ fn socket() -> UdpSocket {
 
 #[test]
 fn every_reply_is_recorded_with_its_decision() {
-    let (handle, logs) = start("audit-service", |_| {});
+    let scratch = common::scratch_dir("audit-service");
+    let (handle, logs) = start(scratch.path(), |_| {});
     let gk = handle.local_addr();
     let s = socket();
     let me = s.local_addr().unwrap();
@@ -153,7 +153,8 @@ fn a_reply_whose_record_cannot_be_written_is_withheld() {
         )
         .unwrap(),
     ));
-    let (handle, _) = start("audit-full", |logs| {
+    let scratch = common::scratch_dir("audit-full");
+    let (handle, _) = start(scratch.path(), |logs| {
         let dir = logs.join("h323_witness");
         std::fs::create_dir_all(&dir).unwrap();
         std::os::unix::fs::symlink("/dev/full", dir.join(&today)).unwrap();
@@ -176,7 +177,8 @@ fn a_reply_whose_record_cannot_be_written_is_withheld() {
 
 #[test]
 fn the_ha_hook_writes_a_failover_record() {
-    let (handle, logs) = start("audit-failover", |_| {});
+    let scratch = common::scratch_dir("audit-failover");
+    let (handle, logs) = start(scratch.path(), |_| {});
     handle
         .record_failover(service::FailoverNote {
             duration: Duration::from_millis(1250),

@@ -52,6 +52,13 @@ fn every_documented_metric_has_a_sample() {
         "{text}"
     );
     assert!(text.contains("h323_rtp_latency_ms_count 4"));
+    // One series per queue: reports dropped, commands refused.
+    for series in [
+        r#"h323_engine_queue_full_drops_total{shard="0",queue="report"} 1"#,
+        r#"h323_engine_queue_full_drops_total{shard="0",queue="command"} 3"#,
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
     assert!(text.trim_end().ends_with("# EOF"));
 }
 

@@ -52,7 +52,8 @@ fn client_socket() -> UdpSocket {
 
 #[test]
 fn loopback_register_admit_reload_stop_and_rate_limit() {
-    let path = common::scratch("service-registry.yaml");
+    let scratch = common::scratch_dir("service-registry");
+    let path = scratch.path().join("registry.yaml");
     std::fs::write(&path, registry_text(&[1, 2])).expect("write");
     let mut config = ServiceConfig::new(path.clone());
     config.ras_listen = "127.0.0.1:0".parse().expect("addr");
@@ -140,16 +141,15 @@ fn loopback_register_admit_reload_stop_and_rate_limit() {
         "{stats:?}"
     );
     handle.shutdown().expect("shutdown");
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
 fn port_1720_is_refused() {
-    let path = common::scratch("service-1720.yaml");
+    let scratch = common::scratch_dir("service-1720");
+    let path = scratch.path().join("registry.yaml");
     std::fs::write(&path, registry_text(&[1])).expect("write");
     let mut config = ServiceConfig::new(path.clone());
     config.ras_listen = "127.0.0.1:1720".parse().expect("addr");
     let r = service::start(config, StubEngine::default(), |_| {});
-    let _ = std::fs::remove_file(&path);
     assert!(matches!(r, Err(ServiceError::CallSignallingPort(_))));
 }

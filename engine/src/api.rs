@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -262,6 +263,7 @@ impl Engine {
             stats: EngineStats {
                 shards: vec![None; count],
                 reports_received: 0,
+                commands_refused: vec![0; count],
             },
             config,
             shards,
@@ -472,13 +474,17 @@ impl Engine {
     }
 
     /// Drains the shard → control queues and returns the latest report of
-    /// each shard (pushed every `[stats] interval_ms`).
+    /// each shard (pushed every `[stats] interval_ms`), with the command
+    /// refusals counted up to now.
     pub fn stats(&mut self) -> &EngineStats {
         for (i, s) in self.shards.iter().enumerate() {
             while let Some(report) = s.link.reports.pop() {
                 self.stats.reports_received += 1;
                 self.stats.shards[i] = Some(report);
             }
+            // Read here, not from a report: a stalled shard, the usual
+            // reason its queue is full, sends no reports.
+            self.stats.commands_refused[i] = s.link.commands_refused.load(Ordering::Relaxed);
         }
         &self.stats
     }
@@ -579,6 +585,7 @@ impl Engine {
     fn post(&self, shard: usize, command: Command) -> Result<(), EngineError> {
         let s = &self.shards[shard];
         if s.link.commands.push(command).is_err() {
+            s.link.commands_refused.fetch_add(1, Ordering::Relaxed);
             return Err(EngineError::QueueFull {
                 shard,
                 commands_max: self.config.queues.commands_max,
@@ -632,3 +639,6 @@ impl Drop for Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod queue_full_test;

@@ -250,6 +250,9 @@ pub struct EngineStats {
     pub shards: Vec<Option<ShardReport>>,
     /// Reports the control plane drained so far.
     pub reports_received: u64,
+    /// Per shard: Engine API calls refused with `EngineError::QueueFull`
+    /// because its control → shard command queue was full.
+    pub commands_refused: Vec<u64>,
 }
 
 impl EngineStats {

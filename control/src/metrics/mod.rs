@@ -230,7 +230,7 @@ impl Metrics {
         );
         r.register(
             "h323_engine_queue_full_drops",
-            "Items dropped because a bounded queue was full, per shard",
+            "Items a full bounded queue did not take, per shard and queue (report: stats dropped, command: Engine API call refused)",
             m.queue_full_drops.clone(),
         );
         r.register(
@@ -335,10 +335,14 @@ impl Metrics {
             self.rtp_jitter_seconds
                 .get_or_create(&labels)
                 .set(shard.rtp_jitter_seconds_max);
-            set_counter(
-                &self.queue_full_drops.get_or_create(&labels),
-                shard.queue_full_drops,
-            );
+            for (queue, n) in [
+                ("report", shard.queue_full_drops),
+                ("command", shard.commands_refused),
+            ] {
+                let mut labels = labels.clone();
+                labels.push(("queue", queue.to_owned()));
+                set_counter(&self.queue_full_drops.get_or_create(&labels), n);
+            }
         }
         set_counter(&self.packets_in, s.packets_in);
         set_counter(&self.packets_out, s.packets_out);

@@ -47,8 +47,12 @@ pub struct ShardSnapshot {
     pub jitter_buffer_depth_seconds: f64,
     /// Worst interarrival jitter among the shard's participants, seconds.
     pub rtp_jitter_seconds_max: f64,
-    /// Items dropped on full bounded queues since start.
+    /// Stats reports dropped on the full shard → control queue since start
+    /// (`queue="report"`).
     pub queue_full_drops: u64,
+    /// Engine API calls refused on the full control → shard command queue
+    /// since start (`queue="command"`).
+    pub commands_refused: u64,
 }
 
 /// Everything `/metrics` shows, as plain values. Counts are totals since

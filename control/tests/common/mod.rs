@@ -6,7 +6,7 @@
 pub mod harness;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Writes `datagrams` as UDP packets 127.0.0.1:40000 → 127.0.0.1:1719 into a
@@ -53,15 +53,22 @@ pub fn tshark_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// A scratch file path unique to this test process.
-pub fn scratch(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("control-{}-{name}", std::process::id()))
+/// A fresh, empty scratch directory named after the test. It is removed
+/// when the returned guard drops, which also happens while a failing test
+/// unwinds, so runs do not pile up in /tmp. Declare it before anything that
+/// writes into it (a service, a writer) so it drops after them.
+pub fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("control-{name}-"))
+        .tempdir()
+        .expect("create a scratch directory")
 }
 
 /// Dissects the datagrams with `tshark -V` and returns one text per packet.
 /// Panics if tshark reports a malformed packet or an expert warning/error.
 pub fn dissect_clean(name: &str, datagrams: &[Vec<u8>]) -> Vec<String> {
-    let path = scratch(&format!("{name}.pcap"));
+    let dir = scratch_dir(name);
+    let path = dir.path().join("ras.pcap");
     write_pcap(&path, datagrams);
     let out = Command::new("tshark")
         .arg("-r")
@@ -69,7 +76,6 @@ pub fn dissect_clean(name: &str, datagrams: &[Vec<u8>]) -> Vec<String> {
         .arg("-V")
         .output()
         .expect("run tshark");
-    let _ = std::fs::remove_file(&path);
     assert!(
         out.status.success(),
         "tshark failed: {}",

@@ -42,6 +42,7 @@ pub fn full_snapshot() -> MetricsSnapshot {
             jitter_buffer_depth_seconds: 0.04,
             rtp_jitter_seconds_max: 0.003,
             queue_full_drops: 1,
+            commands_refused: 3,
         }],
         packets_in: 1000,
         packets_out: 990,

@@ -250,6 +250,7 @@ impl Observer {
                 jitter_buffer_depth_seconds: depth_ms / n / 1000.0,
                 rtp_jitter_seconds_max: jitter_ms / 1000.0,
                 queue_full_drops: r.counters.reports_dropped,
+                commands_refused: stats.commands_refused.get(i).copied().unwrap_or(0),
             });
         }
         let (late, duplicate, discarded) = self.drops.update(stats);

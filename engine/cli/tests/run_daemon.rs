@@ -33,9 +33,9 @@ fn signal(pid: u32, name: &str) {
 
 #[test]
 fn signals_reload_stop_admissions_and_stop() {
-    let dir = std::env::temp_dir().join(format!("engine-run-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("engine.toml");
+    // Removed on drop, also when an assertion below fails.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("engine.toml");
     std::fs::write(&path, config(&[1])).expect("write config");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
@@ -91,5 +91,4 @@ fn signals_reload_stop_admissions_and_stop() {
     wait_for("final:");
     let status = child.wait().expect("exit");
     assert!(status.success(), "{status:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -112,6 +112,9 @@ pub(crate) struct ShardLink {
     pub(crate) doorbell: Doorbell,
     pub(crate) reports: ArrayQueue<ShardReport>,
     pub(crate) reports_dropped: AtomicU64,
+    /// Commands refused because `commands` was full (counted by the
+    /// control plane, which is the side that sees the refusal).
+    pub(crate) commands_refused: AtomicU64,
 }
 
 impl ShardLink {
@@ -121,6 +124,7 @@ impl ShardLink {
             doorbell: Doorbell::default(),
             reports: ArrayQueue::new(config.queues.reports_max),
             reports_dropped: AtomicU64::new(0),
+            commands_refused: AtomicU64::new(0),
         }
     }
 }
