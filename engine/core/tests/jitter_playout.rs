@@ -1,7 +1,8 @@
 //! Jitter buffer playout basics on a virtual clock: a clean stream plays
 //! every frame, prebuffering, a loss is one conceal (with FEC when the next
 //! packet is in), duplicates, late and oversized packets are counted, and a
-//! talk spurt ends after `conceal_frames_max` conceals and restarts later.
+//! talk spurt ends after `conceal_frames_max` conceals and restarts later;
+//! it starts at the target delay, not above it.
 
 mod jitter_support;
 
@@ -119,13 +120,41 @@ fn jitter_duplicates_are_counted_whether_buffered_or_played() {
     let p = stream_packet(0, TS0, 0);
     assert_eq!(sim.insert(&p), InsertOutcome::Buffered);
     assert_eq!(sim.insert(&p), InsertOutcome::Duplicate, "already buffered");
-    for k in 1..4 {
+    for k in 1..3 {
         sim.insert(&stream_packet(k, TS0, 0));
     }
     assert_eq!(sim.pop(0), Out::Frame { ts: TS0, seq: 0 });
     assert_eq!(sim.insert(&p), InsertOutcome::Duplicate, "already played");
     let s = sim.stats();
     assert_eq!((s.duplicates, s.discarded, s.late), (2, 2, 0));
+}
+
+#[test]
+fn jitter_a_talk_spurt_starts_at_the_target_not_with_a_start_burst() {
+    // Three frames are in by the first tick (a sender's start burst, or a
+    // tick that came late): the spurt starts at the newest, one frame of
+    // delay, not three for as long as it lasts.
+    let mut sim = Sim::new(JitterConfig::opus());
+    for k in 0..3 {
+        sim.insert(&stream_packet(k, TS0, 0));
+    }
+    assert_eq!(
+        sim.pop(2 * TICK_US),
+        Out::Frame {
+            ts: TS0 + 2 * STEP,
+            seq: 2
+        }
+    );
+    sim.insert(&stream_packet(3, TS0, 0));
+    assert_eq!(
+        sim.pop(3 * TICK_US),
+        Out::Frame {
+            ts: TS0 + 3 * STEP,
+            seq: 3
+        }
+    );
+    let s = sim.stats();
+    assert_eq!((s.shed, s.discarded, s.concealed), (2, 2, 0), "{s:?}");
 }
 
 #[test]

@@ -531,7 +531,12 @@ async fn tick_loop(
         }
     };
     loop {
-        let next = shard.borrow().next_deadline();
+        let next = {
+            let mut st = shard.borrow_mut();
+            // Rooms woken by the last drain get their deadlines now.
+            st.place_woken(Instant::now());
+            st.next_deadline()
+        };
         let Some(next) = next else {
             if std::mem::take(&mut was_active) {
                 shard.borrow_mut().counters.idle_parks += 1;

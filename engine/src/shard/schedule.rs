@@ -25,38 +25,64 @@ pub(crate) const SLOTS: usize = 40;
 /// Expected work of each slot: the sum of the active rooms' tick costs
 /// whose phase is that slot, in nanoseconds.
 pub(crate) type SlotWork = [u64; SLOTS];
-/// Number of active rooms in each slot.
-pub(crate) type SlotRooms = [u32; SLOTS];
+
+/// A deadline closer than this to a member's arrival time, on either side,
+/// costs as much as this much more waiting per ns closer (`GUARD_WEIGHT`):
+/// that member's arrival jitter would make some frames miss their tick
+/// (concealed, and a frame more delay until a quiet frame gives it back)
+/// and others make the tick before.
+pub(crate) const GUARD_NS: u64 = 2_500_000;
+/// See [`GUARD_NS`].
+pub(crate) const GUARD_WEIGHT: u64 = 4;
+
+/// What is already on the grid, per slot.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grid {
+    /// Active rooms placed there.
+    pub(crate) rooms: [u32; SLOTS],
+    /// Their expected tick cost, ns.
+    pub(crate) work: SlotWork,
+    /// The waking room's members whose frames arrive in that slot.
+    pub(crate) arrivals: [u32; SLOTS],
+}
 
 /// Picks the slot for a room that wakes up now.
 ///
-/// `earliest_ns` is the waking packet's arrival plus the margin, as an
-/// offset into the period; `period_ns` the tick period; `rooms` and `work`
-/// the rooms already on the grid and their expected tick cost; `own_ns`
-/// the waking room's. Returns the slot index: its phase is
-/// `slot * period_ns / SLOTS`.
+/// `earliest_ns` is the earliest acceptable deadline as an offset into the
+/// period, and the deadline should come at most `window_ns` after it;
+/// `period_ns` is the tick period; `grid` the rooms already placed and the
+/// waking room's members' arrival times; `own_ns` the waking room's cost.
+/// Returns the slot index: its phase is `slot * period_ns / SLOTS`. When no
+/// slot falls in the window (it is shorter than a slot), every slot is a
+/// candidate.
 ///
 /// The cost of a slot is the room's own delay from arrival to the start of
 /// its mix (the wait for the slot, the backlog before it, the rooms already
 /// in it) plus what its work adds to the start of every room after it.
 /// Rooms mixed back to back cost the same in any order, so between equal
 /// costs the slot the room starts closest to wins: its deadline then says
-/// when it is really mixed, and lateness stays a fault.
+/// when it is really mixed, and lateness stays a fault. A slot close to a
+/// member's arrival time costs extra (see [`GUARD_NS`]).
 pub(crate) fn choose_slot(
     earliest_ns: u64,
+    window_ns: u64,
     period_ns: u64,
-    rooms: &SlotRooms,
-    work: &SlotWork,
+    grid: &Grid,
     own_ns: u64,
 ) -> usize {
+    let (rooms, work) = (&grid.rooms, &grid.work);
     let slot_ns = period_ns / SLOTS as u64;
     let backlog = backlogs(period_ns, work);
     let earliest = earliest_ns % period_ns;
     let mut best = (u64::MAX, u64::MAX, 0);
     let mut with = *work;
+    let any_in_window = window_ns >= slot_ns;
     for s in 0..SLOTS {
         let at = s as u64 * slot_ns;
         let wait = (at + period_ns - earliest) % period_ns;
+        if any_in_window && wait > window_ns {
+            continue;
+        }
         let behind = backlog[s] + work[s];
         with[s] += own_ns;
         let after = backlogs(period_ns, &with);
@@ -65,12 +91,30 @@ pub(crate) fn choose_slot(
             .filter(|&t| t != s)
             .map(|t| u64::from(rooms[t]) * (after[t] - backlog[t]))
             .sum();
-        let cost = wait + behind + pushed;
+        let cost = wait + behind + pushed + guard_cost(s, slot_ns, period_ns, &grid.arrivals);
         if (cost, behind) < (best.0, best.1) {
             best = (cost, behind, s);
         }
     }
     best.2
+}
+
+/// What placing the deadline at slot `s` costs for arrival jitter: for each
+/// member arriving closer than [`GUARD_NS`], how much closer, weighted.
+fn guard_cost(s: usize, slot_ns: u64, period_ns: u64, arrivals: &[u32; SLOTS]) -> u64 {
+    let at = s as u64 * slot_ns;
+    let mut cost = 0;
+    for (a, &n) in arrivals.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        // Arrivals are known to the slot: take its middle.
+        let arrival = a as u64 * slot_ns + slot_ns / 2;
+        let d = at.abs_diff(arrival);
+        let d = d.min(period_ns - d);
+        cost += u64::from(n) * GUARD_NS.saturating_sub(d) * GUARD_WEIGHT;
+    }
+    cost
 }
 
 /// For each slot, how long after its own time work placed there starts:
@@ -117,6 +161,14 @@ mod tests {
 
     const ROOM: u64 = 550_000;
 
+    fn grid(rooms: &[u32; SLOTS], work: &SlotWork) -> Grid {
+        Grid {
+            rooms: *rooms,
+            work: *work,
+            arrivals: [0; SLOTS],
+        }
+    }
+
     /// The slot at `ns` into the period.
     fn slot(ns: u64) -> usize {
         (ns / (P / SLOTS as u64)) as usize
@@ -126,12 +178,18 @@ mod tests {
     fn an_empty_grid_puts_the_tick_just_after_the_arrival() {
         let (rooms, work) = ([0; SLOTS], [0; SLOTS]);
         assert_eq!(
-            choose_slot(3 * MS + 1, P, &rooms, &work, ROOM),
+            choose_slot(3 * MS + 1, P, P, &grid(&rooms, &work), ROOM),
             slot(3_500_000)
         );
-        assert_eq!(choose_slot(3 * MS, P, &rooms, &work, ROOM), slot(3 * MS));
+        assert_eq!(
+            choose_slot(3 * MS, P, P, &grid(&rooms, &work), ROOM),
+            slot(3 * MS)
+        );
         // Past the last slot the next period's first slot is the nearest.
-        assert_eq!(choose_slot(19 * MS + 600_000, P, &rooms, &work, ROOM), 0);
+        assert_eq!(
+            choose_slot(19 * MS + 600_000, P, P, &grid(&rooms, &work), ROOM),
+            0
+        );
     }
 
     #[test]
@@ -149,9 +207,15 @@ mod tests {
         // Arriving at 2 ms, the room starts at 5.5 ms at the earliest (after
         // the rooms at 2 ms), from any slot up to 5.5 ms; the one at 5.5 ms
         // is the one it starts closest to.
-        assert_eq!(choose_slot(2 * MS, P, &rooms, &work, ROOM), slot(5_500_000));
+        assert_eq!(
+            choose_slot(2 * MS, P, P, &grid(&rooms, &work), ROOM),
+            slot(5_500_000)
+        );
         // Arriving at 5.8 ms, 6 ms (on time) beats waiting behind them.
-        assert_eq!(choose_slot(5_800_000, P, &rooms, &work, ROOM), slot(6 * MS));
+        assert_eq!(
+            choose_slot(5_800_000, P, P, &grid(&rooms, &work), ROOM),
+            slot(6 * MS)
+        );
     }
 
     #[test]
@@ -160,7 +224,7 @@ mod tests {
         // Rooms of 12 at 300 guardians per core.
         let mut starts = Vec::new();
         for _ in 0..25 {
-            let s = choose_slot(MS, P, &rooms, &work, ROOM);
+            let s = choose_slot(MS, P, P, &grid(&rooms, &work), ROOM);
             starts.push(s);
             rooms[s] += 1;
             work[s] += ROOM;
@@ -175,6 +239,42 @@ mod tests {
             worst < 2 * MS,
             "every room sends within 2 ms of its own deadline: {worst} ns, {starts:?}"
         );
+    }
+
+    #[test]
+    fn the_deadline_stays_inside_the_window() {
+        let (mut rooms, mut work) = ([0; SLOTS], [0; SLOTS]);
+        rooms[slot(2 * MS)] = 7;
+        work[slot(2 * MS)] = 3_500_000;
+        // Unbounded it would go to 5.5 ms (see above); within 1 ms of 2 ms
+        // it starts after the rooms at 2 ms all the same, from 3 ms.
+        assert_eq!(
+            choose_slot(2 * MS, MS, P, &grid(&rooms, &work), ROOM),
+            slot(3 * MS)
+        );
+        // A window shorter than a slot does not restrict.
+        assert_eq!(
+            choose_slot(2 * MS, 100_000, P, &grid(&rooms, &work), ROOM),
+            slot(5_500_000)
+        );
+    }
+
+    #[test]
+    fn the_deadline_keeps_clear_of_the_members_arrivals() {
+        let (rooms, work) = ([0; SLOTS], [0; SLOTS]);
+        // Members arrive at 0, 5, 10 and 15 ms; the first one woke the room.
+        let mut g = grid(&rooms, &work);
+        for ms in [0, 5, 10, 15] {
+            g.arrivals[slot(ms * MS)] += 3;
+        }
+        // Right after the margin (2.5 ms) is as far from 0 and 5 as can be.
+        assert_eq!(
+            choose_slot(2_500_000, 15 * MS, P, &g, ROOM),
+            slot(2_500_000)
+        );
+        // Seen at 4 ms, the next clear point is 7.5 ms, not 4 ms (1 ms
+        // before the members at 5 ms).
+        assert_eq!(choose_slot(4 * MS, 13 * MS, P, &g, ROOM), slot(7_500_000));
     }
 
     #[test]

@@ -438,7 +438,7 @@ impl ShardState {
                 if !entry.active {
                     entry.active = true;
                     self.active_rooms += 1;
-                    self.place_room(room_index, now);
+                    self.wake_room(room_index, now);
                     self.tick_bell.ring();
                 }
             }

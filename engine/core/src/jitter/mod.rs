@@ -11,7 +11,8 @@
 //! actual delay grows by holding the playout point on a missing packet and
 //! shrinks only by dropping silent frames: when depth is a frame above the
 //! target, or when every frame played over a window had waited more than a
-//! frame plus a margin (a spare frame, see `slack.rs`). Buffered media never exceeds
+//! frame plus a margin (a spare frame, see `slack.rs`); a talk spurt
+//! starts at the target, dropping older frames buffered beyond it. Buffered media never exceeds
 //! `delay_max_ms + frame_ms`. All memory is allocated at construction:
 //! insert and pop copy into and lend out of fixed slots.
 

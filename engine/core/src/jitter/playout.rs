@@ -48,11 +48,23 @@ impl JitterBuffer {
         self.play(now)
     }
 
-    /// Prebuffering is over: start at the first buffered packet.
+    /// Prebuffering is over: start at the first buffered packet, or later
+    /// when more than the target is buffered.
     fn begin_playing(&mut self) {
         // An overflow while prebuffering can leave empty slots in front.
         if let Some(first) = self.ring.first_occupied() {
             self.advance_dropping(first);
+        }
+        // Start the talk spurt at the target delay: a frame beyond it (a
+        // burst at the sender's start, or a first tick that came late)
+        // would otherwise stay as delay until a silent frame.
+        let target_ms = self.target_delay_ms();
+        while self.depth_ms() >= target_ms + self.config.frame_ms {
+            let Some(next) = (1..self.ring.span()).find(|&o| self.ring.get(o).is_some()) else {
+                break;
+            };
+            self.advance_dropping(next);
+            self.stats.shed += 1;
         }
         self.raise_floor_to(self.next_ts);
         self.phase = Phase::Playing;
