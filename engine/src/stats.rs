@@ -159,6 +159,9 @@ pub struct ShardCounters {
     pub frames_out: u64,
     /// Room ticks run (one per active room per shard tick).
     pub room_ticks: u64,
+    /// Rooms whose tick moved later a period after waking, away from a
+    /// member's arrival time.
+    pub ticks_moved: u64,
     /// Times the tick timer stopped because every room went idle.
     pub idle_parks: u64,
     /// Stats reports dropped because the shard → control queue was full.
@@ -290,6 +293,7 @@ impl EngineStats {
                 late_frames,
                 frames_out,
                 room_ticks,
+                ticks_moved,
                 idle_parks,
                 reports_dropped,
                 commands,

@@ -158,6 +158,42 @@ fn jitter_a_talk_spurt_starts_at_the_target_not_with_a_start_burst() {
 }
 
 #[test]
+fn jitter_an_extra_frame_early_in_a_spurt_is_dropped_later_it_waits_for_silence() {
+    // Frames 0–1 arrive on time; then the tick comes late once (frames 2
+    // and 3 are both in by the third pop): early in the spurt the buffer
+    // settles back to one frame at once.
+    let mut sim = Sim::new(JitterConfig::opus());
+    sim.insert(&stream_packet(0, TS0, 0));
+    sim.pop(0);
+    sim.insert(&stream_packet(1, TS0, 0));
+    sim.pop(TICK_US);
+    sim.insert(&stream_packet(2, TS0, 0));
+    sim.insert(&stream_packet(3, TS0, 0));
+    assert_eq!(
+        sim.pop(3 * TICK_US),
+        Out::Frame {
+            ts: TS0 + 3 * STEP,
+            seq: 3
+        }
+    );
+    // Well into the spurt the same extra frame is kept (no silence yet).
+    let mut sim = Sim::new(JitterConfig::opus());
+    for k in 0..10 {
+        sim.insert(&stream_packet(k, TS0, 0));
+        sim.pop(u64::from(k) * TICK_US);
+    }
+    sim.insert(&stream_packet(10, TS0, 0));
+    sim.insert(&stream_packet(11, TS0, 0));
+    assert_eq!(
+        sim.pop(11 * TICK_US),
+        Out::Frame {
+            ts: TS0 + 10 * STEP,
+            seq: 10
+        }
+    );
+}
+
+#[test]
 fn jitter_late_packet_is_counted_and_dropped() {
     let mut sim = Sim::new(JitterConfig {
         delay_min_ms: 40,

@@ -58,6 +58,8 @@ pub struct JitterBuffer {
     pub(super) slack: Slack,
     /// The latest delay-variation estimate, µs.
     pub(super) variation_us: i64,
+    /// Pops left in which a talk spurt still settles at its target delay.
+    pub(super) settling: u32,
 }
 
 impl std::fmt::Debug for JitterBuffer {
@@ -96,6 +98,7 @@ impl JitterBuffer {
             received_mask: 0,
             conceal_run: 0,
             hold_credit: 0,
+            settling: 0,
             hold_underran: false,
             ticks_since_shed: 0,
             excess_ticks: 0,

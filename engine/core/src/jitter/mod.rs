@@ -11,8 +11,9 @@
 //! actual delay grows by holding the playout point on a missing packet and
 //! shrinks only by dropping silent frames: when depth is a frame above the
 //! target, or when every frame played over a window had waited more than a
-//! frame plus a margin (a spare frame, see `slack.rs`); a talk spurt
-//! starts at the target, dropping older frames buffered beyond it. Buffered media never exceeds
+//! frame plus a margin (a spare frame, see `slack.rs`); over its first
+//! `SETTLE_POPS` pops a talk spurt settles at the target, dropping older
+//! frames buffered a frame beyond it. Buffered media never exceeds
 //! `delay_max_ms + frame_ms`. All memory is allocated at construction:
 //! insert and pop copy into and lend out of fixed slots.
 
@@ -31,6 +32,7 @@ pub use config::{
     FRAME_MS_LIMIT, PAYLOAD_BYTES_LIMIT, WINDOW_PACKETS_LIMIT,
 };
 pub use playout::{
-    QUIET_LEVEL_DBOV_MIN, SHED_FORCED_TICKS, SHED_INTERVAL_TICKS, SILENT_LEVEL_DBOV_MIN,
+    QUIET_LEVEL_DBOV_MIN, SETTLE_POPS, SHED_FORCED_TICKS, SHED_INTERVAL_TICKS,
+    SILENT_LEVEL_DBOV_MIN,
 };
 pub use types::{InsertOutcome, JitterPacket, JitterStats, Playout};

@@ -14,6 +14,9 @@ use std::time::Instant;
 use super::buffer::{JitterBuffer, Phase};
 use super::types::Playout;
 
+/// Pops at the start of a talk spurt during which frames buffered a frame
+/// or more beyond the target are dropped (see `settle_at_target`).
+pub const SETTLE_POPS: u32 = 4;
 /// RFC 6464 level, in −dBov, at or above which a frame counts as silent.
 pub const SILENT_LEVEL_DBOV_MIN: u8 = 90;
 /// At most one frame dropped to shrink the delay per this many pops.
@@ -55,17 +58,7 @@ impl JitterBuffer {
         if let Some(first) = self.ring.first_occupied() {
             self.advance_dropping(first);
         }
-        // Start the talk spurt at the target delay: a frame beyond it (a
-        // burst at the sender's start, or a first tick that came late)
-        // would otherwise stay as delay until a silent frame.
-        let target_ms = self.target_delay_ms();
-        while self.depth_ms() >= target_ms + self.config.frame_ms {
-            let Some(next) = (1..self.ring.span()).find(|&o| self.ring.get(o).is_some()) else {
-                break;
-            };
-            self.advance_dropping(next);
-            self.stats.shed += 1;
-        }
+        self.settling = SETTLE_POPS;
         self.raise_floor_to(self.next_ts);
         self.phase = Phase::Playing;
     }
@@ -73,6 +66,10 @@ impl JitterBuffer {
     fn play(&mut self, now: Instant) -> Playout<'_> {
         let frame_ms = self.config.frame_ms;
         let target_ms = self.target_delay_ms();
+        if self.settling > 0 {
+            self.settling -= 1;
+            self.settle_at_target(target_ms);
+        }
         self.ticks_since_shed = self.ticks_since_shed.saturating_add(1);
         if self.depth_ms() >= target_ms + frame_ms || self.slack.spare() {
             self.excess_ticks = self.excess_ticks.saturating_add(1);
@@ -116,6 +113,31 @@ impl JitterBuffer {
         Playout::Conceal {
             timestamp,
             fec_from: self.ring.payload(0),
+        }
+    }
+
+    /// Drops the oldest buffered frames while the depth is a frame or more
+    /// above what the measured variation needs: at the start of a talk
+    /// spurt a frame beyond it (a burst at the sender's start, a first tick
+    /// that came late, or the mixer moving its tick later while the room
+    /// settles) would otherwise stay as delay until a silent frame. The
+    /// target itself rounds the variation *up* to whole frames (a safe
+    /// bound for holding); settling rounds it to the nearest frame, or any
+    /// sub-millisecond variation would keep every extra frame.
+    fn settle_at_target(&mut self, target_ms: u32) {
+        let frame_ms = self.config.frame_ms;
+        let frame_us = i64::from(frame_ms) * 1_000;
+        let frames = (self.variation_us.max(0) + frame_us / 2) / frame_us;
+        let needed_ms = (frame_ms + frame_ms * frames.min(64) as u32).clamp(
+            self.config.delay_min_ms,
+            target_ms.max(self.config.delay_min_ms),
+        );
+        while self.depth_ms() >= needed_ms + frame_ms {
+            let Some(next) = (1..self.ring.span()).find(|&o| self.ring.get(o).is_some()) else {
+                break;
+            };
+            self.advance_dropping(next);
+            self.stats.shed += 1;
         }
     }
 

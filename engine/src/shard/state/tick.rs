@@ -40,6 +40,9 @@ pub(super) struct RoomClock {
     work_ns: u64,
     /// Woken by a packet that arrived then, not placed on the grid yet.
     woken_at: Option<Instant>,
+    /// When every member will have been heard since waking: the placement
+    /// is checked once then (`settle_room`).
+    settle_at: Option<Instant>,
 }
 
 impl RoomClock {
@@ -50,6 +53,7 @@ impl RoomClock {
             fresh: true,
             work_ns: 0,
             woken_at: None,
+            settle_at: None,
         }
     }
 }
@@ -91,34 +95,7 @@ impl ShardState {
     fn place_room(&mut self, index: usize, arrival: Instant, now: Instant) {
         let period_ns = TICK.as_nanos() as u64;
         let slot_ns = period_ns / SLOTS as u64;
-        let mut grid = Grid {
-            rooms: [0; SLOTS],
-            work: [0; SLOTS],
-            arrivals: [0; SLOTS],
-        };
-        for (i, entry) in self.rooms.iter().enumerate() {
-            let Some(e) = entry.as_ref().filter(|e| e.active && i != index) else {
-                continue;
-            };
-            if e.clock.woken_at.is_some() {
-                continue;
-            }
-            let s = (e.clock.phase_ns / slot_ns) as usize % SLOTS;
-            grid.work[s] += self.expected_work(e);
-            grid.rooms[s] += 1;
-        }
-        let Some(entry) = self.rooms[index].as_ref() else {
-            return;
-        };
-        let own = self.expected_work(entry);
-        // Members that sent within the last period: where their frames land.
-        for m in &entry.members {
-            let Some(last) = m.last_rx.filter(|&t| t + TICK > arrival) else {
-                continue;
-            };
-            let at = last.saturating_duration_since(self.epoch).as_nanos() % u128::from(period_ns);
-            grid.arrivals[(at as u64 / slot_ns) as usize % SLOTS] += 1;
-        }
+        let (grid, own) = self.grid_for(index, arrival);
         let earliest = (arrival + WAKE_MARGIN).max(now);
         let latest = arrival + TICK - WAKE_MARGIN;
         let window = latest.saturating_duration_since(earliest).as_nanos() as u64;
@@ -138,7 +115,75 @@ impl ShardState {
             e.clock.next = next;
             e.clock.fresh = true;
             e.clock.woken_at = None;
+            e.clock.settle_at = Some(arrival + TICK + WAKE_MARGIN);
         }
+    }
+
+    /// A period after waking every member that sends has been heard, not
+    /// only those in the first batch: if the deadline sits next to some
+    /// member's arrival time, move it later (never earlier: that would make
+    /// frames miss their tick), to the first point where the cost is least.
+    /// A member whose frame then waits for a second one in the buffer drops
+    /// the older (the jitter buffer settles its first pops at the target).
+    /// Returns the room's deadline, moved or not.
+    fn settle_room(&mut self, index: usize, deadline: Instant, now: Instant) -> Instant {
+        let period_ns = TICK.as_nanos() as u64;
+        let slot_ns = period_ns / SLOTS as u64;
+        let (grid, own) = self.grid_for(index, now);
+        let offset = deadline.saturating_duration_since(self.epoch).as_nanos();
+        let slot = schedule::choose_slot(
+            (offset % u128::from(period_ns)) as u64,
+            period_ns - slot_ns,
+            period_ns,
+            &grid,
+            own,
+        );
+        let phase_ns = slot as u64 * slot_ns;
+        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
+        let next = self.epoch + Duration::from_nanos(next_ns as u64);
+        if let Some(e) = self.rooms[index].as_mut() {
+            e.clock.phase_ns = phase_ns;
+            e.clock.next = next;
+            if next != deadline {
+                self.counters.ticks_moved += 1;
+            }
+        }
+        next
+    }
+
+    /// The grid as room `index` sees it: the other active rooms' work per
+    /// slot, and where its own members' frames arrive (those heard in the
+    /// period before `at`); with its own expected cost.
+    fn grid_for(&self, index: usize, at: Instant) -> (Grid, u64) {
+        let period_ns = TICK.as_nanos() as u64;
+        let slot_ns = period_ns / SLOTS as u64;
+        let mut grid = Grid {
+            rooms: [0; SLOTS],
+            work: [0; SLOTS],
+            arrivals: [0; SLOTS],
+        };
+        for (i, entry) in self.rooms.iter().enumerate() {
+            let Some(e) = entry.as_ref().filter(|e| e.active && i != index) else {
+                continue;
+            };
+            if e.clock.woken_at.is_some() {
+                continue;
+            }
+            let s = (e.clock.phase_ns / slot_ns) as usize % SLOTS;
+            grid.work[s] += self.expected_work(e);
+            grid.rooms[s] += 1;
+        }
+        let Some(entry) = self.rooms[index].as_ref() else {
+            return (grid, 0);
+        };
+        for m in &entry.members {
+            let Some(last) = m.last_rx.filter(|&t| t + TICK > at) else {
+                continue;
+            };
+            let ns = last.saturating_duration_since(self.epoch).as_nanos() % u128::from(period_ns);
+            grid.arrivals[(ns as u64 / slot_ns) as usize % SLOTS] += 1;
+        }
+        (grid, self.expected_work(entry))
     }
 
     fn expected_work(&self, e: &RoomEntry) -> u64 {
@@ -218,6 +263,17 @@ impl ShardState {
             self.run_room(i, woke);
             return;
         }
+        let mut deadline = deadline;
+        if e.clock.settle_at.is_some_and(|t| t <= woke) {
+            e.clock.settle_at = None;
+            deadline = self.settle_room(i, deadline, woke);
+            if deadline > woke {
+                return;
+            }
+        }
+        let Some(e) = self.rooms[i].as_mut() else {
+            return;
+        };
         let behind = (woke.saturating_duration_since(deadline).as_nanos() / TICK.as_nanos()) as u32;
         let catch_up = behind.min(CATCH_UP_TICKS_MAX);
         if behind > 0 {
@@ -458,6 +514,35 @@ mod tests {
     }
 
     #[test]
+    fn a_period_after_waking_the_tick_moves_away_from_a_member_next_to_it() {
+        let (mut st, sockets, packets) = shard(2);
+        // Room 0's member came 30 ms ago, and was seen then.
+        let arrival = Instant::now() - Duration::from_millis(30);
+        wake(&mut st, &sockets, &packets, 0, arrival);
+        st.place_room(0, arrival, arrival);
+        let first = next(&st, 0);
+        // A second member is heard 0.4 ms before that grid point's next
+        // turn: its frames would land next to the tick.
+        let index = st.room_slot(RoomId(0)).expect("room");
+        let entry = st.rooms[index].as_mut().expect("room");
+        entry.members[0].last_rx = Some(first + TICK - Duration::from_micros(400));
+        let deadline = first + TICK * 2;
+        let moved = st.settle_room(index, deadline, first + TICK + Duration::from_millis(1));
+        assert!(moved > deadline, "later, never earlier");
+        assert!(
+            moved.duration_since(deadline) >= Duration::from_micros(2_000)
+                && moved.duration_since(deadline) <= Duration::from_millis(3),
+            "just clear of the member: {:?}",
+            moved.duration_since(deadline)
+        );
+        assert_eq!(st.counters.ticks_moved, 1);
+        // Clear of every member: it stays.
+        let again = st.settle_room(index, moved, moved);
+        assert_eq!(again, moved);
+        assert_eq!(st.counters.ticks_moved, 1);
+    }
+
+    #[test]
     fn a_first_tick_run_late_runs_once_then_keeps_its_phase() {
         let (mut st, sockets, packets) = shard(1);
         wake(&mut st, &sockets, &packets, 0, Instant::now());
@@ -485,6 +570,7 @@ mod tests {
         let index = st.room_slot(RoomId(0)).expect("room");
         let clock = &mut st.rooms[index].as_mut().expect("room").clock;
         clock.fresh = false;
+        clock.settle_at = None;
         // Five deadlines have passed (the oldest 90 ms ago).
         clock.next = Instant::now() - Duration::from_millis(90);
         st.run_due(|_| {});
