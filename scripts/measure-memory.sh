@@ -173,14 +173,18 @@ for n in "${counts[@]}"; do
   # Steady state: once the engine holds all N participants, the bench's
   # warm-up plus $sample_at s into its measured window.
   steady_rss=""
-  read -r at steady_rss steady_pss steady_private < <(awk -v n="$n" -v later=$((warmup + sample_at)) '
+  read -r steady_rss steady_pss steady_private < <(awk -v n="$n" -v later=$((warmup + sample_at)) '
     !up && $5 == n { up = $1 }
-    up && $1 >= up + later { print $1, $2, $3, $4; exit }' "$samples") || true
+    up && $1 >= up + later { print $2, $3, $4; exit }' "$samples") || true
   if [ -z "$steady_rss" ]; then
     echo "the engine never held $n participants for $((warmup + sample_at)) s (samples in $samples)" >&2
     exit 1
   fi
-  rows+=("$n $idle_rss $steady_rss $idle_pss $steady_pss $idle_private $steady_private $at")
+  # The bench's own figure: the engine's RSS growth since its control port
+  # opened, per participant, read over the media link at the end of the
+  # measured window ("engine_memory" in the JSON).
+  from_json=$(sed -n 's/.*"kib_per_participant": \([0-9.]*\).*/\1/p' "$out/bench-$n.json" | head -n 1)
+  rows+=("$n $idle_rss $steady_rss $idle_pss $steady_pss $idle_private $steady_private ${from_json:--}")
 
   kill "$gatekeeper" "$media" 2>/dev/null || true
   wait "$gatekeeper" 2>/dev/null || true
@@ -194,13 +198,14 @@ echo "engine memory per guardian: 1 shard, --duration $duration --warmup $warmup
 # Per guardian: (steady - idle) / N. Marginal: how much more (steady - idle)
 # grew than at the previous (smaller) N, per added guardian, which leaves out one-time
 # costs of the first participant (thread arenas, first encoder scratch).
-printf '%-9s %-12s %-14s %-15s %-15s %-15s %-15s\n' guardians "RSS idle MiB" "RSS steady MiB" \
-  "RSS KiB/guard." "marginal KiB" "PSS KiB/guard." "priv. KiB/guard."
+printf '%-9s %-12s %-14s %-15s %-13s %-15s %-16s %s\n' guardians "RSS idle MiB" "RSS steady MiB" \
+  "RSS KiB/guard." "marginal KiB" "PSS KiB/guard." "priv. KiB/guard." "bench JSON KiB/guard."
 printf '%s\n' "${rows[@]}" | sort -n | awk '{
   pss = ($4 == "-" || $5 == "-") ? "-" : sprintf("%.1f", ($5 - $4) / $1)
   prv = ($6 == "-" || $7 == "-") ? "-" : sprintf("%.1f", ($7 - $6) / $1)
   marginal = (NR == 1 || $1 == n_prev) ? "-" : sprintf("%.1f", ($3 - $2 - grown_prev) / ($1 - n_prev))
-  printf "%-9d %-12.1f %-14.1f %-15.1f %-15s %-15s %-15s\n", $1, $2 / 1024, $3 / 1024, ($3 - $2) / $1, marginal, pss, prv
+  json = ($8 == "-") ? "-" : sprintf("%.1f", $8)
+  printf "%-9d %-12.1f %-14.1f %-15.1f %-13s %-15s %-16s %s\n", $1, $2 / 1024, $3 / 1024, ($3 - $2) / $1, marginal, pss, prv, json
   n_prev = $1; grown_prev = $3 - $2
 }'
 if [ -n "${MEMORY_OUT:-}" ]; then

@@ -36,6 +36,8 @@ pub struct RemoteProvisioner {
     rooms: Vec<u32>,
     participants: Vec<u32>,
     stats_failures: u64,
+    /// RSS now and at start (KiB) from the last engine snapshot's reply.
+    rss_kib: (Option<u64>, Option<u64>),
 }
 
 impl RemoteProvisioner {
@@ -53,6 +55,7 @@ impl RemoteProvisioner {
             rooms: Vec::new(),
             participants: Vec::new(),
             stats_failures: 0,
+            rss_kib: (None, None),
         })
     }
 
@@ -86,9 +89,17 @@ impl RemoteProvisioner {
         }
     }
 
+    /// The engine process's RSS (KiB) now and at its start, as its last
+    /// [`engine_snapshot`](Self::engine_snapshot) reply gave them (`None`
+    /// from an engine that does not report them).
+    pub fn engine_rss_kib(&self) -> (Option<u64>, Option<u64>) {
+        self.rss_kib
+    }
+
     /// A fresh snapshot of the engine's counters and latency.
     pub fn engine_snapshot(&mut self) -> Result<EngineSnapshot, String> {
         let stats = self.client.stats(true).map_err(|e| e.to_string())?;
+        self.rss_kib = (stats.rss_kib, stats.rss_start_kib);
         stats
             .engine
             .ok_or_else(|| "the engine's stats reply has no snapshot".to_owned())

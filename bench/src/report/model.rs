@@ -63,6 +63,9 @@ pub struct RunReport {
     pub cpu: Cpu,
     /// Peak resident memory of the engine, in MiB.
     pub rss_mib: Option<f64>,
+    /// With `--target`: the remote engine's own memory, from its stats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_memory: Option<EngineMemory>,
     /// The SLO verdict.
     pub slo: SloResult,
     /// Failover measurement, when the HA pair was exercised.
@@ -84,6 +87,40 @@ pub struct RunReport {
     /// after ACF".
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// A remote engine's resident memory, read over its media link at the end
+/// of the measured phase (`engine bench --target`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineMemory {
+    /// Its RSS then, MiB.
+    pub rss_mib: f64,
+    /// Its RSS when its shards and static rooms were up, before any
+    /// controller connected, MiB.
+    pub rss_start_mib: f64,
+    /// Participants it held.
+    pub participants: u64,
+    /// `(rss - rss_start) / participants`, KiB: the memory one guardian
+    /// costs, when the engine was started fresh for the run (heap freed by
+    /// earlier runs is reused and hides growth).
+    pub kib_per_participant: Option<f64>,
+}
+
+impl EngineMemory {
+    /// From the RSS figures of a stats reply (KiB), when both are present.
+    pub fn from_kib(
+        rss_kib: Option<u64>,
+        rss_start_kib: Option<u64>,
+        participants: u64,
+    ) -> Option<Self> {
+        let (rss, start) = (rss_kib? as f64, rss_start_kib? as f64);
+        Some(Self {
+            rss_mib: rss / 1024.0,
+            rss_start_mib: start / 1024.0,
+            participants,
+            kib_per_participant: (participants > 0).then(|| (rss - start) / participants as f64),
+        })
+    }
 }
 
 /// The JSON layout version; defaults to [`SCHEMA_VERSION`].
@@ -424,4 +461,21 @@ pub struct BrokeAt {
     pub guardians: u32,
     /// The checks it failed.
     pub failed_checks: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EngineMemory;
+
+    #[test]
+    fn engine_memory_per_participant_is_the_growth_since_start() {
+        let m = EngineMemory::from_kib(Some(20_480), Some(17_408), 24).unwrap();
+        assert_eq!(m.kib_per_participant, Some(128.0));
+        assert_eq!((m.rss_mib, m.rss_start_mib), (20.0, 17.0));
+        // An engine that does not report its RSS, or holds nobody.
+        assert_eq!(EngineMemory::from_kib(None, Some(1), 3), None);
+        assert_eq!(EngineMemory::from_kib(Some(9), None, 3), None);
+        let idle = EngineMemory::from_kib(Some(2048), Some(1024), 0).unwrap();
+        assert_eq!(idle.kib_per_participant, None);
+    }
 }
