@@ -95,30 +95,30 @@ pub struct RunReport {
 pub struct EngineMemory {
     /// Its RSS then, MiB.
     pub rss_mib: f64,
-    /// Its RSS when its shards and static rooms were up, before any
-    /// controller connected, MiB.
-    pub rss_start_mib: f64,
-    /// Participants it held.
+    /// Its RSS when the bench connected, before adding its guardians, MiB.
+    pub rss_before_mib: f64,
+    /// Participants the bench added (the engine's count then and before).
     pub participants: u64,
-    /// `(rss - rss_start) / participants`, KiB: the memory one guardian
-    /// costs, when the engine was started fresh for the run (heap freed by
-    /// earlier runs is reused and hides growth).
+    /// `(rss - rss_before) / participants`, KiB: what one guardian costs
+    /// the engine. On an engine that held more participants earlier, heap
+    /// they freed is reused and hides growth: start it fresh for the run.
     pub kib_per_participant: Option<f64>,
 }
 
 impl EngineMemory {
-    /// From the RSS figures of a stats reply (KiB), when both are present.
+    /// From the engine's RSS (KiB) before and after adding `participants`,
+    /// when both are known.
     pub fn from_kib(
         rss_kib: Option<u64>,
-        rss_start_kib: Option<u64>,
+        rss_before_kib: Option<u64>,
         participants: u64,
     ) -> Option<Self> {
-        let (rss, start) = (rss_kib? as f64, rss_start_kib? as f64);
+        let (rss, before) = (rss_kib? as f64, rss_before_kib? as f64);
         Some(Self {
             rss_mib: rss / 1024.0,
-            rss_start_mib: start / 1024.0,
+            rss_before_mib: before / 1024.0,
             participants,
-            kib_per_participant: (participants > 0).then(|| (rss - start) / participants as f64),
+            kib_per_participant: (participants > 0).then(|| (rss - before) / participants as f64),
         })
     }
 }
@@ -471,7 +471,7 @@ mod tests {
     fn engine_memory_per_participant_is_the_growth_since_start() {
         let m = EngineMemory::from_kib(Some(20_480), Some(17_408), 24).unwrap();
         assert_eq!(m.kib_per_participant, Some(128.0));
-        assert_eq!((m.rss_mib, m.rss_start_mib), (20.0, 17.0));
+        assert_eq!((m.rss_mib, m.rss_before_mib), (20.0, 17.0));
         // An engine that does not report its RSS, or holds nobody.
         assert_eq!(EngineMemory::from_kib(None, Some(1), 3), None);
         assert_eq!(EngineMemory::from_kib(Some(9), None, 3), None);

@@ -158,7 +158,6 @@ mod tests {
                 shard_cpu_us: vec![("shard-0".into(), 1234)],
                 engine: None,
                 rss_kib: Some(20_000),
-                rss_start_kib: Some(17_000),
             })),
             ReplyResult::Err(LinkError::StaleEpoch { current: 5 }),
             ReplyResult::Err(LinkError::Busy { reason: "q".into() }),

@@ -245,15 +245,11 @@ pub struct StatsReply {
     /// Present when `engine: true` was asked.
     #[serde(default)]
     pub engine: Option<EngineSnapshot>,
-    /// The engine process's resident memory now, KiB (VmRSS).
+    /// The engine process's resident memory now, KiB (VmRSS); absent from
+    /// engines older than this field. `engine bench --target` compares it
+    /// before and after adding its guardians.
     #[serde(default)]
     pub rss_kib: Option<u64>,
-    /// Its resident memory when the shards and static rooms were up,
-    /// before any controller connected, KiB: on a freshly started engine
-    /// `(rss_kib - rss_start_kib) / participants` is the memory one
-    /// participant costs (`engine bench --target` reports it).
-    #[serde(default)]
-    pub rss_start_kib: Option<u64>,
 }
 
 /// A snapshot of the shards' counters and latency.

@@ -38,9 +38,6 @@ pub struct Controlled {
     pub engine: Engine,
     fence: Fence,
     counters: SessionCounters,
-    /// The process's RSS when wrapped (shards and static rooms up, no
-    /// controller yet), for the memory per participant in `stats`.
-    rss_start_kib: Option<u64>,
 }
 
 impl Controlled {
@@ -50,7 +47,6 @@ impl Controlled {
             engine,
             fence: Fence::default(),
             counters: SessionCounters::default(),
-            rss_start_kib: bench::load::procfs::rss_kib(),
         }
     }
 
@@ -264,7 +260,7 @@ fn serve(stream: TcpStream, peer: SocketAddr, mut session: Session, shared: &Sha
         let (reply, after) = {
             let mut guard = lock(shared);
             let c = &mut *guard;
-            let mut backend = EngineBackend(&mut c.engine, c.rss_start_kib);
+            let mut backend = EngineBackend(&mut c.engine);
             session.handle(&body, &mut c.fence, &mut backend, &mut c.counters)
         };
         if let ReplyResult::Err(
@@ -279,8 +275,8 @@ fn serve(stream: TcpStream, peer: SocketAddr, mut session: Session, shared: &Sha
     }
 }
 
-/// The link's view of the shard engine, and the process's RSS at start.
-struct EngineBackend<'a>(&'a mut Engine, Option<u64>);
+/// The link's view of the shard engine.
+struct EngineBackend<'a>(&'a mut Engine);
 
 fn link_error(e: EngineError) -> LinkError {
     let reason = e.to_string();
@@ -400,7 +396,6 @@ impl MediaBackend for EngineBackend<'_> {
             shard_cpu_us,
             engine,
             rss_kib: bench::load::procfs::rss_kib(),
-            rss_start_kib: self.1,
         })
     }
 }

@@ -310,7 +310,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     assert!(!stdout.contains("removals failed"), "{stdout}");
     // The media engine's own memory came over the link.
     assert!(
-        stdout.contains("KiB per participant (3 participants"),
+        stdout.contains("KiB per participant (3 participants added"),
         "{stdout}"
     );
 

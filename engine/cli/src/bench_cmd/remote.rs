@@ -12,7 +12,7 @@ use bench::load::media_remote::RemoteProvisioner;
 use bench::load::ras_admit::{identities_from_dir, RasAdmitter};
 use bench::load::report_build::EngineFigures;
 use bench::load::LoadConfig;
-use bench::report::{self, EngineMemory, RunReport, SloTargets};
+use bench::report::{self, RunReport, SloTargets};
 
 use super::{build_report, drive_live, BenchArgs};
 
@@ -76,8 +76,7 @@ pub(super) fn run(
     let (output, started) = result?;
     let snapshot = snapshot.context("no engine snapshot")??;
     let figures = EngineFigures::from_snapshot(&snapshot);
-    let (rss_kib, rss_start_kib) = media.engine_rss_kib();
-    let memory = EngineMemory::from_kib(rss_kib, rss_start_kib, snapshot.participants);
+    let memory = media.engine_memory(snapshot.participants);
     let mut notes = vec![
         REMOTE_MEDIA_NOTE.to_owned(),
         format!(
@@ -98,9 +97,9 @@ pub(super) fn run(
     }
     if let Some(m) = &memory {
         notes.push(format!(
-            "engine RSS {:.1} MiB, {:.1} MiB when it started: {} KiB per participant ({} participants; meaningful on a freshly started engine)",
+            "engine RSS {:.1} MiB, {:.1} MiB before the run: {} KiB per participant ({} participants added; start the engine fresh for this figure)",
             m.rss_mib,
-            m.rss_start_mib,
+            m.rss_before_mib,
             m.kib_per_participant
                 .map_or_else(|| "—".to_owned(), |k| format!("{k:.1}")),
             m.participants
