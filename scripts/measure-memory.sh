@@ -85,7 +85,7 @@ memory_of() {
 
 # Guardian keys and their registry, enough for the largest N.
 max=0
-for n in "${counts[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+for n in "${counts[@]}"; do if [ "$n" -gt "$max" ]; then max=$n; fi; done
 mkdir -p "$work/keys"
 echo "guardians:" >"$work/registry.yaml"
 for ((i = 0; i < max; i++)); do
