@@ -31,6 +31,9 @@ for n in "${counts[@]}"; do
   [ "$n" -le 768 ] || { echo "$n guardians do not fit one shard's 64 rooms of 12" >&2; exit 2; }
 done
 
+# shellcheck source=scripts/deps.sh
+. scripts/deps.sh
+ensure_debian_packages "${BUILD_PACKAGES[@]}" curl
 echo "building engine-cli (release)..." >&2
 cargo build --release --quiet -p engine-cli
 engine="${CARGO_TARGET_DIR:-target}/release/engine"
