@@ -19,6 +19,8 @@ use control::media_link::{
 };
 use media_core::codec::CodecConfig;
 
+use crate::report::EngineMemory;
+
 use super::guardian::LoadGuardian;
 use super::media_admit::ProvisionMedia;
 
@@ -36,13 +38,23 @@ pub struct RemoteProvisioner {
     rooms: Vec<u32>,
     participants: Vec<u32>,
     stats_failures: u64,
+    /// The engine's RSS (KiB) and participants when we connected, before
+    /// adding any, for the memory per guardian.
+    before: Option<(u64, u64)>,
+    /// Its RSS (KiB) in the last engine snapshot's reply.
+    rss_kib: Option<u64>,
 }
 
 impl RemoteProvisioner {
     /// Connects (bounded by the client's timeouts) and reads the epoch.
     pub fn connect(config: ClientConfig) -> Result<Self, String> {
-        let client = MediaClient::connect(config).map_err(|e| e.to_string())?;
+        let mut client = MediaClient::connect(config).map_err(|e| e.to_string())?;
         let epoch = client.engine_epoch();
+        // An engine too old to report its RSS leaves the memory figure out.
+        let before = client.stats(true).ok().and_then(|s| {
+            let participants = s.engine.map(|e| e.participants)?;
+            Some((s.rss_kib?, participants))
+        });
         // Distinct ids per run so a run left over from a crash (whose
         // rooms remain until the engine restarts) does not collide.
         let first_id = ID_BASE + (std::process::id() % 200_000) * IDS_PER_RUN;
@@ -53,6 +65,8 @@ impl RemoteProvisioner {
             rooms: Vec::new(),
             participants: Vec::new(),
             stats_failures: 0,
+            before,
+            rss_kib: None,
         })
     }
 
@@ -86,9 +100,22 @@ impl RemoteProvisioner {
         }
     }
 
+    /// The engine's memory growth from when we connected to the last
+    /// [`engine_snapshot`](Self::engine_snapshot), which reported
+    /// `participants` (`None` from an engine that does not report its RSS).
+    pub fn engine_memory(&self, participants: u64) -> Option<EngineMemory> {
+        let (rss_before, participants_before) = self.before?;
+        EngineMemory::from_kib(
+            self.rss_kib,
+            Some(rss_before),
+            participants.saturating_sub(participants_before),
+        )
+    }
+
     /// A fresh snapshot of the engine's counters and latency.
     pub fn engine_snapshot(&mut self) -> Result<EngineSnapshot, String> {
         let stats = self.client.stats(true).map_err(|e| e.to_string())?;
+        self.rss_kib = stats.rss_kib;
         stats
             .engine
             .ok_or_else(|| "the engine's stats reply has no snapshot".to_owned())

@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 pub use histogram::{Histogram, HistogramSnapshot};
 pub use machine::Machine;
 pub use model::{
-    Admission, BrokeAt, Calls, Codec, Cpu, EncoderSettings, Failover, GuardianSample, Impairment,
-    RunReport, SchemaVersion, SecondSample, Series, ShardCpu, Sweep, SweepStep, SCHEMA_VERSION,
+    Admission, BrokeAt, Calls, Codec, Cpu, EncoderSettings, EngineMemory, Failover, GuardianSample,
+    Impairment, RunReport, SchemaVersion, SecondSample, Series, ShardCpu, Sweep, SweepStep,
+    SCHEMA_VERSION,
 };
 pub use plots::Plot;
 pub use slo::{

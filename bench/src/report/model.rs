@@ -63,6 +63,9 @@ pub struct RunReport {
     pub cpu: Cpu,
     /// Peak resident memory of the engine, in MiB.
     pub rss_mib: Option<f64>,
+    /// With `--target`: the remote engine's own memory, from its stats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_memory: Option<EngineMemory>,
     /// The SLO verdict.
     pub slo: SloResult,
     /// Failover measurement, when the HA pair was exercised.
@@ -84,6 +87,40 @@ pub struct RunReport {
     /// after ACF".
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// A remote engine's resident memory, read over its media link at the end
+/// of the measured phase (`engine bench --target`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineMemory {
+    /// Its RSS then, MiB.
+    pub rss_mib: f64,
+    /// Its RSS when the bench connected, before adding its guardians, MiB.
+    pub rss_before_mib: f64,
+    /// Participants the bench added (the engine's count then and before).
+    pub participants: u64,
+    /// `(rss - rss_before) / participants`, KiB: what one guardian costs
+    /// the engine. On an engine that held more participants earlier, heap
+    /// they freed is reused and hides growth: start it fresh for the run.
+    pub kib_per_participant: Option<f64>,
+}
+
+impl EngineMemory {
+    /// From the engine's RSS (KiB) before and after adding `participants`,
+    /// when both are known.
+    pub fn from_kib(
+        rss_kib: Option<u64>,
+        rss_before_kib: Option<u64>,
+        participants: u64,
+    ) -> Option<Self> {
+        let (rss, before) = (rss_kib? as f64, rss_before_kib? as f64);
+        Some(Self {
+            rss_mib: rss / 1024.0,
+            rss_before_mib: before / 1024.0,
+            participants,
+            kib_per_participant: (participants > 0).then(|| (rss - before) / participants as f64),
+        })
+    }
 }
 
 /// The JSON layout version; defaults to [`SCHEMA_VERSION`].
@@ -424,4 +461,21 @@ pub struct BrokeAt {
     pub guardians: u32,
     /// The checks it failed.
     pub failed_checks: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EngineMemory;
+
+    #[test]
+    fn engine_memory_per_participant_is_the_growth_since_start() {
+        let m = EngineMemory::from_kib(Some(20_480), Some(17_408), 24).unwrap();
+        assert_eq!(m.kib_per_participant, Some(128.0));
+        assert_eq!((m.rss_mib, m.rss_before_mib), (20.0, 17.0));
+        // An engine that does not report its RSS, or holds nobody.
+        assert_eq!(EngineMemory::from_kib(None, Some(1), 3), None);
+        assert_eq!(EngineMemory::from_kib(Some(9), None, 3), None);
+        let idle = EngineMemory::from_kib(Some(2048), Some(1024), 0).unwrap();
+        assert_eq!(idle.kib_per_participant, None);
+    }
 }

@@ -157,6 +157,7 @@ mod tests {
                 epoch: 2,
                 shard_cpu_us: vec![("shard-0".into(), 1234)],
                 engine: None,
+                rss_kib: Some(20_000),
             })),
             ReplyResult::Err(LinkError::StaleEpoch { current: 5 }),
             ReplyResult::Err(LinkError::Busy { reason: "q".into() }),

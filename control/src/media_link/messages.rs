@@ -245,6 +245,11 @@ pub struct StatsReply {
     /// Present when `engine: true` was asked.
     #[serde(default)]
     pub engine: Option<EngineSnapshot>,
+    /// The engine process's resident memory now, KiB (VmRSS); absent from
+    /// engines older than this field. `engine bench --target` compares it
+    /// before and after adding its guardians.
+    #[serde(default)]
+    pub rss_kib: Option<u64>,
 }
 
 /// A snapshot of the shards' counters and latency.

@@ -395,6 +395,7 @@ impl MediaBackend for EngineBackend<'_> {
             epoch: 0,
             shard_cpu_us,
             engine,
+            rss_kib: bench::load::procfs::rss_kib(),
         })
     }
 }

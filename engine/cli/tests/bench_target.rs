@@ -308,6 +308,11 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     assert!(stdout.contains("SLO: PASS"), "{stdout}");
     assert!(stdout.contains("(epoch 3)"), "{stdout}");
     assert!(!stdout.contains("removals failed"), "{stdout}");
+    // The media engine's own memory came over the link.
+    assert!(
+        stdout.contains("KiB per participant (3 participants added"),
+        "{stdout}"
+    );
 
     // The gatekeeper claimed its epoch and reserved the conference's room
     // on the media engine over the link.

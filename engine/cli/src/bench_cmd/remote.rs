@@ -76,6 +76,7 @@ pub(super) fn run(
     let (output, started) = result?;
     let snapshot = snapshot.context("no engine snapshot")??;
     let figures = EngineFigures::from_snapshot(&snapshot);
+    let memory = media.engine_memory(snapshot.participants);
     let mut notes = vec![
         REMOTE_MEDIA_NOTE.to_owned(),
         format!(
@@ -94,6 +95,17 @@ pub(super) fn run(
             "{leftovers} participant/room removals failed at the end"
         ));
     }
-    let report = build_report(config, &output, &figures, started, notes, machine, targets);
+    if let Some(m) = &memory {
+        notes.push(format!(
+            "engine RSS {:.1} MiB, {:.1} MiB before the run: {} KiB per participant ({} participants added; start the engine fresh for this figure)",
+            m.rss_mib,
+            m.rss_before_mib,
+            m.kib_per_participant
+                .map_or_else(|| "—".to_owned(), |k| format!("{k:.1}")),
+            m.participants
+        ));
+    }
+    let mut report = build_report(config, &output, &figures, started, notes, machine, targets);
+    report.engine_memory = memory;
     Ok((report, output))
 }
