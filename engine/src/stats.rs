@@ -60,6 +60,40 @@ impl LatencyHistogram {
         self.max_us = self.max_us.max(other.max_us);
     }
 
+    /// The samples recorded after `earlier`, a snapshot of this same
+    /// histogram taken before: buckets, count and sum subtract (saturating,
+    /// so a mismatched pair gives an empty window rather than a panic).
+    /// The window's max is exact when it is above `earlier`'s max (it was
+    /// recorded in the window); otherwise the sample sum cannot tell it, so
+    /// it is the upper edge of the highest non-empty window bucket (at most
+    /// `LATENCY_BUCKET_US` above the truth), or this histogram's max when
+    /// window samples fell in the overflow.
+    pub fn since(&self, earlier: &Self) -> Self {
+        let mut w = Self::default();
+        for ((d, a), b) in w
+            .buckets
+            .iter_mut()
+            .zip(&self.buckets)
+            .zip(&earlier.buckets)
+        {
+            *d = a.saturating_sub(*b);
+        }
+        w.overflow = self.overflow.saturating_sub(earlier.overflow);
+        w.count = self.count.saturating_sub(earlier.count);
+        w.sum_us = self.sum_us.saturating_sub(earlier.sum_us);
+        w.max_us = if w.count == 0 {
+            0
+        } else if self.max_us > earlier.max_us || w.overflow > 0 {
+            self.max_us
+        } else {
+            w.buckets
+                .iter()
+                .rposition(|&c| c > 0)
+                .map_or(0, |i| ((i as u64 + 1) * LATENCY_BUCKET_US).min(self.max_us))
+        };
+        w
+    }
+
     /// Samples recorded.
     pub fn count(&self) -> u64 {
         self.count
@@ -383,5 +417,39 @@ mod tests {
         assert_eq!(h.quantile(0.99), Duration::from_micros(99_250));
         h.record(Duration::from_secs(3));
         assert_eq!(h.quantile(1.0), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn since_keeps_only_the_later_samples() {
+        let mut h = LatencyHistogram::default();
+        // Before the window: slow samples (a warm-up) and one overflow.
+        for ms in [40u64, 60, 80] {
+            h.record(Duration::from_millis(ms));
+        }
+        h.record(Duration::from_secs(1));
+        let earlier = h;
+        for ms in [2u64, 4, 6] {
+            h.record(Duration::from_millis(ms));
+        }
+        let w = h.since(&earlier);
+        assert_eq!(w.count(), 3);
+        assert_eq!(w.mean(), Duration::from_millis(4));
+        assert_eq!(w.quantile(1.0), Duration::from_micros(6_250));
+        // Below the earlier max: the highest window bucket's upper edge.
+        assert_eq!(w.max(), Duration::from_micros(6_250));
+        assert_eq!(w.nonzero_buckets().count(), 3);
+        // A new max inside the window is exact.
+        h.record(Duration::from_millis(1_500));
+        let w = h.since(&earlier);
+        assert_eq!(w.count(), 4);
+        assert_eq!(w.max(), Duration::from_millis(1_500));
+        // Nothing after the snapshot: an empty window.
+        let w = earlier.since(&earlier);
+        assert_eq!(
+            (w.count(), w.max(), w.mean()),
+            (0, Duration::ZERO, Duration::ZERO)
+        );
+        // The wrong way round saturates to empty instead of panicking.
+        assert_eq!(earlier.since(&h).count(), 0);
     }
 }

@@ -146,6 +146,16 @@ pub fn run(
     let mut baseline: Vec<(String, Duration)> = Vec::new();
     let mut generator_baseline = Duration::ZERO;
     let up = guardians.iter().filter(|g| g.engine_addr.is_some()).count();
+    // Baselines for the measured window: the engine's CPU and its own
+    // figures (`Admit::warmed_up`) are taken where the generator's figures
+    // restart, so every figure covers the same time.
+    let mut warmed_up = warmup_ticks == 0;
+    if warmed_up {
+        baseline = admit.shard_cpu();
+        last_cpu = Some(baseline.iter().map(|(_, d)| *d).sum());
+        generator_baseline = procfs::this_thread_cpu();
+        admit.warmed_up();
+    }
     let epoch = Instant::now();
     // The engine's CPU comes from the provisioning side: this process's
     // shard threads, or the media link's stats of a remote engine.
@@ -163,9 +173,13 @@ pub fn run(
                 .map(|l| (now.saturating_sub(l)).as_secs_f64())
                 .unwrap_or(0.0);
             last_cpu = Some(now);
-            if k == warmup_ticks || (warmup_ticks == 0 && baseline.is_empty()) {
+            // The callback runs on whole seconds: a warm-up that is not
+            // whole seconds ends its window at the next one.
+            if !warmed_up && k >= warmup_ticks {
                 baseline = shards;
                 generator_baseline = procfs::this_thread_cpu();
+                admit.warmed_up();
+                warmed_up = true;
             } else if k > warmup_ticks {
                 engine_cpu_per_second.push(engine_cpu);
             }

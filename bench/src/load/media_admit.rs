@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use engine::stats::EngineStats;
 use engine::{Engine, ParticipantSpec, RoomId};
 use media_core::mixer::MixerConfig;
 
@@ -25,6 +26,11 @@ pub trait ProvisionMedia {
     fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
         super::procfs::threads_cpu(super::drive::SHARD_THREAD_PREFIX)
     }
+
+    /// Called once when the warm-up ends (before the first measured frame
+    /// when there is none): the engine side takes its baseline so that the
+    /// engine's own figures cover the measured window. Default: nothing.
+    fn warmed_up(&mut self) {}
 }
 
 /// Adds guardians to rooms of an engine, creating rooms on first use.
@@ -33,6 +39,8 @@ pub struct MediaProvisioner<'a> {
     engine: &'a mut Engine,
     mixer: MixerConfig,
     rooms: HashSet<u32>,
+    /// The engine's stats when the warm-up ended, or why there are none.
+    baseline: Option<Result<EngineStats, String>>,
 }
 
 impl<'a> MediaProvisioner<'a> {
@@ -42,12 +50,19 @@ impl<'a> MediaProvisioner<'a> {
             engine,
             mixer,
             rooms: HashSet::new(),
+            baseline: None,
         }
     }
 
     /// The engine.
     pub fn engine(&mut self) -> &mut Engine {
         self.engine
+    }
+
+    /// The engine's stats taken when the warm-up ended: `None` when the run
+    /// never got there, an error when the snapshot failed.
+    pub fn take_baseline(&mut self) -> Option<Result<EngineStats, String>> {
+        self.baseline.take()
     }
 }
 
@@ -74,11 +89,20 @@ impl ProvisionMedia for MediaProvisioner<'_> {
             .map_err(|e| format!("engine: {e}"))?;
         Ok(admission.local_rtp)
     }
+
+    fn warmed_up(&mut self) {
+        // A fresh report from every shard (one round trip per shard).
+        self.baseline = Some(self.engine.snapshot().cloned().map_err(|e| e.to_string()));
+    }
 }
 
 impl super::Admit for MediaProvisioner<'_> {
     fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
         ProvisionMedia::shard_cpu(self)
+    }
+
+    fn warmed_up(&mut self) {
+        ProvisionMedia::warmed_up(self);
     }
 
     fn admit(

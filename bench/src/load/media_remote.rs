@@ -43,6 +43,8 @@ pub struct RemoteProvisioner {
     before: Option<(u64, u64)>,
     /// Its RSS (KiB) in the last engine snapshot's reply.
     rss_kib: Option<u64>,
+    /// The engine's snapshot when the warm-up ended, or why there is none.
+    baseline: Option<Result<EngineSnapshot, String>>,
 }
 
 impl RemoteProvisioner {
@@ -67,6 +69,7 @@ impl RemoteProvisioner {
             stats_failures: 0,
             before,
             rss_kib: None,
+            baseline: None,
         })
     }
 
@@ -119,6 +122,12 @@ impl RemoteProvisioner {
         stats
             .engine
             .ok_or_else(|| "the engine's stats reply has no snapshot".to_owned())
+    }
+
+    /// The engine's snapshot taken when the warm-up ended: `None` when the
+    /// run never got there, an error when the stats request failed.
+    pub fn baseline(&self) -> Option<&Result<EngineSnapshot, String>> {
+        self.baseline.as_ref()
     }
 
     /// Removes the run's participants and rooms (best effort; returns how
@@ -188,5 +197,9 @@ impl ProvisionMedia for RemoteProvisioner {
                 Vec::new()
             }
         }
+    }
+
+    fn warmed_up(&mut self) {
+        self.baseline = Some(self.engine_snapshot());
     }
 }

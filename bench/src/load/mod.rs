@@ -156,4 +156,9 @@ pub trait Admit {
     fn shard_cpu(&mut self) -> Vec<(String, Duration)> {
         procfs::threads_cpu(drive::SHARD_THREAD_PREFIX)
     }
+
+    /// Called once when the warm-up ends (before the first measured frame
+    /// when there is none): the engine side takes its baseline so that the
+    /// engine's own figures cover the measured window. Default: nothing.
+    fn warmed_up(&mut self) {}
 }

@@ -312,6 +312,10 @@ impl<M: ProvisionMedia> Admit for RasAdmitter<M> {
         self.media.shard_cpu()
     }
 
+    fn warmed_up(&mut self) {
+        self.media.warmed_up();
+    }
+
     fn admit(&mut self, guardian: &LoadGuardian, rtp: SocketAddr) -> Result<Admitted, String> {
         if let Some(e) = &self.silent {
             return Err(e.clone());

@@ -32,10 +32,20 @@ pub struct EngineFigures {
 }
 
 impl EngineFigures {
-    /// Reads the figures from an engine snapshot.
-    pub fn from_stats(stats: &EngineStats) -> Self {
-        let latency = stats.latency();
-        let counters = stats.counters();
+    /// Reads the figures from an engine snapshot taken at the end of the
+    /// run; with `since` (the snapshot taken when the warm-up ended) they
+    /// cover only the measured window, as the generator's figures do.
+    pub fn from_stats(stats: &EngineStats, since: Option<&EngineStats>) -> Self {
+        let mut latency = stats.latency();
+        let mut counters = stats.counters();
+        if let Some(before) = since {
+            latency = latency.since(&before.latency());
+            let b = before.counters();
+            counters.frames_out = counters.frames_out.saturating_sub(b.frames_out);
+            counters.late_frames = counters.late_frames.saturating_sub(b.late_frames);
+            counters.tick_overruns = counters.tick_overruns.saturating_sub(b.tick_overruns);
+        }
+        // A state at the end of the run, not a counter: not windowed.
         let timed_out = stats
             .shards
             .iter()
@@ -58,6 +68,15 @@ impl EngineFigures {
             latency_us: buckets,
             ..Default::default()
         })
+    }
+
+    /// [`Self::from_snapshot`] over the window from `since` (taken when the
+    /// warm-up ended) to `end`, both from the same engine.
+    pub fn from_snapshots(since: Option<&EngineSnapshot>, end: &EngineSnapshot) -> Self {
+        match since {
+            Some(before) => Self::from_snapshot(&snapshot_since(end, before)),
+            None => Self::from_snapshot(end),
+        }
     }
 
     /// Reads the figures from a snapshot sent over the media link (the same
@@ -103,6 +122,60 @@ impl EngineFigures {
             tick_overruns: s.tick_overruns,
             timed_out: s.timed_out,
         }
+    }
+}
+
+/// What the engine did between two of its snapshots: counters and
+/// histogram buckets subtract (saturating: an engine restarted in between
+/// gives an empty window rather than a panic). The mean comes from the
+/// sums (mean × count, exact to within a µs per sample of `end`, as the
+/// link rounds the means). The max is exact when it rose in the window;
+/// otherwise it is the upper edge of the highest non-empty window bucket
+/// (capped at `end`'s max), or `end`'s max when window samples lie above
+/// the buckets, as `LatencyHistogram::since` does.
+pub fn snapshot_since(end: &EngineSnapshot, before: &EngineSnapshot) -> EngineSnapshot {
+    let mut buckets = Vec::with_capacity(end.latency_us.len());
+    for &(upper, count) in &end.latency_us {
+        let earlier = before
+            .latency_us
+            .iter()
+            .find(|(u, _)| *u == upper)
+            .map_or(0, |(_, c)| *c);
+        let n = count.saturating_sub(earlier);
+        if n > 0 {
+            buckets.push((upper, n));
+        }
+    }
+    let count = end.latency_count.saturating_sub(before.latency_count);
+    let sum_us = (u128::from(end.latency_mean_us) * u128::from(end.latency_count))
+        .saturating_sub(u128::from(before.latency_mean_us) * u128::from(before.latency_count));
+    let in_buckets: u64 = buckets.iter().map(|(_, n)| n).sum();
+    let max_us = if count == 0 {
+        0
+    } else if end.latency_max_us > before.latency_max_us || count > in_buckets {
+        end.latency_max_us
+    } else {
+        buckets
+            .iter()
+            .map(|(upper, _)| *upper)
+            .max()
+            .map_or(0, |u| u.min(end.latency_max_us))
+    };
+    EngineSnapshot {
+        frames_out: end.frames_out.saturating_sub(before.frames_out),
+        late_frames: end.late_frames.saturating_sub(before.late_frames),
+        tick_overruns: end.tick_overruns.saturating_sub(before.tick_overruns),
+        rx_datagrams: end.rx_datagrams.saturating_sub(before.rx_datagrams),
+        latency_count: count,
+        latency_mean_us: sum_us
+            .checked_div(u128::from(count))
+            .map_or(0, |m| u64::try_from(m).unwrap_or(u64::MAX)),
+        latency_max_us: max_us,
+        latency_us: buckets,
+        // States at the end, not counters.
+        rooms: end.rooms,
+        participants: end.participants,
+        timed_out: end.timed_out,
     }
 }
 
@@ -291,6 +364,66 @@ fn per_guardian_admission(f: &super::measure::Figures) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn snapshot(
+        frames: u64,
+        late: u64,
+        max_us: u64,
+        buckets: &[(u64, u64)],
+        sum_us: u64,
+    ) -> EngineSnapshot {
+        let count = buckets.iter().map(|(_, n)| n).sum::<u64>();
+        EngineSnapshot {
+            participants: 6,
+            frames_out: frames,
+            late_frames: late,
+            tick_overruns: late / 10,
+            latency_count: count,
+            latency_mean_us: sum_us / count.max(1),
+            latency_max_us: max_us,
+            latency_us: buckets.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn engine_figures_cover_only_the_window_after_the_baseline() {
+        // Warm-up: 100 frames, 50 late, slow mixes (40 ms).
+        let before = snapshot(100, 50, 40_100, &[(40_250, 100)], 100 * 40_000);
+        // Then 400 more frames, none late, at 5 ms.
+        let end = snapshot(
+            500,
+            50,
+            40_100,
+            &[(5_250, 400), (40_250, 100)],
+            100 * 40_000 + 400 * 5_000,
+        );
+        let since_start = EngineFigures::from_snapshots(None, &end);
+        assert_eq!(since_start.engine_added.count, 500);
+        assert_eq!(since_start.late_frames_pct, Some(10.0));
+        let w = EngineFigures::from_snapshots(Some(&before), &end);
+        assert_eq!(w.engine_added.count, 400);
+        assert_eq!(w.engine_added.avg, Some(5.0));
+        assert_eq!(w.engine_added.p99, Some(5.25));
+        // The max did not rise in the window: the top window bucket's edge.
+        assert_eq!(w.engine_added.max, Some(5.25));
+        assert_eq!(w.late_frames_pct, Some(0.0));
+        assert_eq!(w.tick_overruns, 0);
+
+        // A new max in the window is exact; samples above the buckets
+        // (count > bucket total) keep the end's max.
+        let mut end2 = end.clone();
+        end2.latency_max_us = 41_000;
+        let w = snapshot_since(&end2, &before);
+        assert_eq!(w.latency_max_us, 41_000);
+        let mut end3 = end.clone();
+        end3.latency_count += 1;
+        assert_eq!(snapshot_since(&end3, &before).latency_max_us, 40_100);
+        // Nothing after the baseline: empty figures, no division by zero.
+        let w = EngineFigures::from_snapshots(Some(&end), &end);
+        assert_eq!(w.engine_added.count, 0);
+        assert_eq!(w.late_frames_pct, None);
+    }
 
     #[test]
     fn rfc3339_of_known_instants() {

@@ -296,21 +296,23 @@ fn run_once(
     // Unpinned again when the run ends, so the next run (a sweep's next
     // step) places its engine on every CPU this process may use.
     let _pinned = generator_cpu.and_then(bench::load::procfs::pin_this_thread);
-    let result = {
+    let (result, baseline) = {
         let media = MediaProvisioner::new(&mut engine, MixerConfig::default());
         let mut admit =
             RasAdmitter::new(gk_addr, ids, media, config.seed).with_timers(args.ras_timers());
-        drive_live(
+        let result = drive_live(
             config,
             &mut admit,
             live,
             &format!("gatekeeper {gk_addr}; {MEDIA_NOTE}"),
-        )
+        );
+        (result, admit.media().take_baseline())
     };
     let (output, started) = result?;
     let stats = engine.snapshot().context("engine snapshot")?;
-    let figures = EngineFigures::from_stats(stats);
     let mut notes = vec![MEDIA_NOTE.to_owned()];
+    let baseline = window_baseline(baseline, &mut notes);
+    let figures = EngineFigures::from_stats(stats, baseline.as_ref());
     notes.push(match generator_cpu {
         Some(cpu) => format!("engine shards pinned from CPU 0, generator pinned to CPU {cpu}"),
         None => "one CPU: engine and generator share it (unpinned)".to_owned(),
@@ -320,6 +322,25 @@ fn run_once(
     engine.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
     Ok((report, output))
+}
+
+/// The engine's snapshot from the end of the warm-up, which makes its
+/// figures cover the measured window; without one they are since the
+/// engine started, and a note says so.
+fn window_baseline<T>(baseline: Option<Result<T, String>>, notes: &mut Vec<String>) -> Option<T> {
+    match baseline {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            notes.push(format!(
+                "engine snapshot at the end of the warm-up failed ({e}): engine-added latency, late frames and tick overruns are since the engine started"
+            ));
+            None
+        }
+        None => {
+            notes.push("no engine snapshot at the end of the warm-up: engine-added latency, late frames and tick overruns are since the engine started".to_owned());
+            None
+        }
+    }
 }
 
 /// Admits, streams and measures; prints the header and progress when live.

@@ -32,7 +32,7 @@ use bench::report::{self, Failover, Measured, RunReport, SloTargets};
 use control::client::GuardianClient;
 use control::ras::RasMessage;
 
-use super::{build_report, BenchArgs};
+use super::{build_report, window_baseline, BenchArgs};
 
 const NOTE: &str = "failover: media engine and both gatekeepers are child processes (engine run) on loopback; media provisioned over the media link after ACF";
 /// Probe ARQ retry: the resolution of the failover measurement.
@@ -372,8 +372,9 @@ fn run_in(
     let media = admit.media();
     let snapshot = media.engine_snapshot().map_err(anyhow::Error::msg)?;
     let leftovers = media.cleanup();
-    let figures = EngineFigures::from_snapshot(&snapshot);
     let mut notes = vec![NOTE.to_owned()];
+    let baseline = window_baseline(media.baseline().cloned(), &mut notes);
+    let figures = EngineFigures::from_snapshots(baseline.as_ref(), &snapshot);
     if let Some(line) = &new_primary {
         notes.push(format!("new primary: {}", line.trim()));
     }

@@ -14,7 +14,7 @@ use bench::load::report_build::EngineFigures;
 use bench::load::LoadConfig;
 use bench::report::{self, RunReport, SloTargets};
 
-use super::{build_report, drive_live, BenchArgs};
+use super::{build_report, drive_live, window_baseline, BenchArgs};
 
 const REMOTE_MEDIA_NOTE: &str = "media provisioned through the media control protocol right after ACF (H.225.0 call signalling does not exist yet)";
 
@@ -75,15 +75,16 @@ pub(super) fn run(
     let leftovers = media.cleanup();
     let (output, started) = result?;
     let snapshot = snapshot.context("no engine snapshot")??;
-    let figures = EngineFigures::from_snapshot(&snapshot);
     let memory = media.engine_memory(snapshot.participants);
     let mut notes = vec![
         REMOTE_MEDIA_NOTE.to_owned(),
         format!(
-            "remote engine at {control_addr} (epoch {}): engine CPU from its stats, engine-added latency since it started; generator unpinned; peak RSS is the bench's",
+            "remote engine at {control_addr} (epoch {}): engine CPU and engine-added latency from its stats (all of its rooms, not only the bench's); generator unpinned; peak RSS is the bench's",
             media.epoch()
         ),
     ];
+    let baseline = window_baseline(media.baseline().cloned(), &mut notes);
+    let figures = EngineFigures::from_snapshots(baseline.as_ref(), &snapshot);
     if media.stats_failures() > 0 {
         notes.push(format!(
             "engine stats requests failed: {}",
