@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use media_core::mixer::MixerConfig;
+
 /// `engine bench --failover`: the bench starts the media engine and the HA
 /// pair as child processes, kills the primary half-way and passes the
 /// failover check (target from a loose SLO file: a debug build on a busy
@@ -54,4 +56,16 @@ fn bench_failover_passes_its_check() {
     assert_eq!(f["calls_dropped"], 0, "{f}");
     assert_eq!(f["sessions_preserved"], 4, "{f}");
     assert_eq!(f["sessions"], 4, "{f}");
+    // The media engine's own figures are over the measured 6 s (the
+    // warm-up snapshot came over the media link): one sample per mixed
+    // frame, at most `speakers_max` of the room's 4 per 20 ms frame.
+    let notes = v["notes"].to_string();
+    assert!(!notes.contains("since the engine started"), "{notes}");
+    let mixed = MixerConfig::default().speakers_max.min(4) as u64;
+    let window_max = mixed * 50 * 6;
+    let engine_added = v["engine_added_ms"]["count"].as_u64().unwrap();
+    assert!(
+        engine_added > 0 && engine_added <= window_max + window_max / 5,
+        "engine_added_ms.count {engine_added}, at most {window_max} in the window"
+    );
 }
