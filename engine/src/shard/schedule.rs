@@ -35,6 +35,18 @@ pub(crate) const GUARD_NS: u64 = 2_500_000;
 /// See [`GUARD_NS`].
 pub(crate) const GUARD_WEIGHT: u64 = 4;
 
+/// Queueing behind other rooms costs this many times as much as waiting
+/// for a later slot. For the frames both are the same delay; but a room
+/// that starts long after its deadline is counted late and leaves less
+/// room for a stall, while a room that waits for its own later deadline
+/// does not — so between the two, wait.
+pub(crate) const BACKLOG_WEIGHT: u64 = 2;
+
+/// A slot no room uses yet costs as much as this much more waiting: each
+/// deadline in use is a timer wake-up and a ring drain per period, so rooms
+/// share deadlines unless that delays them more.
+pub(crate) const NEW_WAKE_COST_NS: u64 = 1_000_000;
+
 /// What is already on the grid, per slot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Grid {
@@ -57,12 +69,12 @@ pub(crate) struct Grid {
 /// candidate.
 ///
 /// The cost of a slot is the room's own delay from arrival to the start of
-/// its mix (the wait for the slot, the backlog before it, the rooms already
-/// in it) plus what its work adds to the start of every room after it.
-/// Rooms mixed back to back cost the same in any order, so between equal
-/// costs the slot the room starts closest to wins: its deadline then says
-/// when it is really mixed, and lateness stays a fault. A slot close to a
-/// member's arrival time costs extra (see [`GUARD_NS`]).
+/// its mix (the wait for the slot, then the backlog before it and the rooms
+/// already in it) plus what its work adds to the start of every room after
+/// it, with queueing weighted [`BACKLOG_WEIGHT`] times: a room's deadline
+/// should say when it is really mixed. A slot close to a member's arrival
+/// time costs extra (see [`GUARD_NS`]), and so does a slot no room uses yet
+/// ([`NEW_WAKE_COST_NS`]).
 pub(crate) fn choose_slot(
     earliest_ns: u64,
     window_ns: u64,
@@ -91,7 +103,11 @@ pub(crate) fn choose_slot(
             .filter(|&t| t != s)
             .map(|t| u64::from(rooms[t]) * (after[t] - backlog[t]))
             .sum();
-        let cost = wait + behind + pushed + guard_cost(s, slot_ns, period_ns, &grid.arrivals);
+        let opens = if rooms[s] == 0 { NEW_WAKE_COST_NS } else { 0 };
+        let cost = wait
+            + BACKLOG_WEIGHT * (behind + pushed)
+            + guard_cost(s, slot_ns, period_ns, &grid.arrivals)
+            + opens;
         if (cost, behind) < (best.0, best.1) {
             best = (cost, behind, s);
         }
@@ -275,6 +291,24 @@ mod tests {
         // Seen at 4 ms, the next clear point is 7.5 ms, not 4 ms (1 ms
         // before the members at 5 ms).
         assert_eq!(choose_slot(4 * MS, 13 * MS, P, &g, ROOM), slot(7_500_000));
+    }
+
+    #[test]
+    fn a_room_joins_a_deadline_in_use_rather_than_wake_the_shard_once_more() {
+        let (mut rooms, mut work) = ([0; SLOTS], [0; SLOTS]);
+        rooms[slot(3 * MS)] = 1;
+        work[slot(3 * MS)] = 100_000;
+        // 2.5 ms would be 0.5 ms sooner, but it is one more wake-up a period.
+        assert_eq!(
+            choose_slot(2_500_000, P, P, &grid(&rooms, &work), ROOM),
+            slot(3 * MS)
+        );
+        // Not when it means queueing long behind it.
+        work[slot(3 * MS)] = 2 * MS;
+        assert_eq!(
+            choose_slot(2_500_000, P, P, &grid(&rooms, &work), ROOM),
+            slot(2_500_000)
+        );
     }
 
     #[test]

@@ -23,8 +23,10 @@ const CATCH_UP_TICKS_MAX: u32 = 2;
 /// the next 5 ms step after it clear too.
 pub(crate) const WAKE_MARGIN: Duration = Duration::from_micros(2_500);
 /// Tick cost per member assumed before any room on the shard has been
-/// measured (a room of 12 took ≈ 0.3 ms on the reference machine).
-pub(super) const ROOM_NS_PER_MEMBER_INITIAL: u64 = 25_000;
+/// measured: a room of 12 (mix, encodes and sends) took 0.4–0.5 ms on the
+/// reference machine at 240 guardians per core. Too low an estimate packs
+/// the rooms that wake together behind too few deadlines.
+pub(super) const ROOM_NS_PER_MEMBER_INITIAL: u64 = 40_000;
 
 /// A room's place on the tick grid.
 #[derive(Debug)]
