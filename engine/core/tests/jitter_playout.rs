@@ -13,6 +13,14 @@ use media_core::jitter::{
 
 const TS0: u32 = 1_000;
 
+/// Frame `seq` of the stream played.
+fn frame(seq: u16) -> Out {
+    Out::Frame {
+        ts: TS0 + u32::from(seq) * STEP,
+        seq,
+    }
+}
+
 fn clean(n: u32, delay_us: u64) -> Vec<Arrival> {
     (0..n).map(|k| stream_packet(k, TS0, delay_us)).collect()
 }
@@ -138,21 +146,9 @@ fn jitter_a_talk_spurt_starts_at_the_target_not_with_a_start_burst() {
     for k in 0..3 {
         sim.insert(&stream_packet(k, TS0, 0));
     }
-    assert_eq!(
-        sim.pop(2 * TICK_US),
-        Out::Frame {
-            ts: TS0 + 2 * STEP,
-            seq: 2
-        }
-    );
+    assert_eq!(sim.pop(2 * TICK_US), frame(2));
     sim.insert(&stream_packet(3, TS0, 0));
-    assert_eq!(
-        sim.pop(3 * TICK_US),
-        Out::Frame {
-            ts: TS0 + 3 * STEP,
-            seq: 3
-        }
-    );
+    assert_eq!(sim.pop(3 * TICK_US), frame(3));
     let s = sim.stats();
     assert_eq!((s.shed, s.discarded, s.concealed), (2, 2, 0), "{s:?}");
 }
@@ -169,13 +165,7 @@ fn jitter_an_extra_frame_early_in_a_spurt_is_dropped_later_it_waits_for_silence(
     sim.pop(TICK_US);
     sim.insert(&stream_packet(2, TS0, 0));
     sim.insert(&stream_packet(3, TS0, 0));
-    assert_eq!(
-        sim.pop(3 * TICK_US),
-        Out::Frame {
-            ts: TS0 + 3 * STEP,
-            seq: 3
-        }
-    );
+    assert_eq!(sim.pop(3 * TICK_US), frame(3));
     // Well into the spurt the same extra frame is kept (no silence yet).
     let mut sim = Sim::new(JitterConfig::opus());
     for k in 0..10 {
@@ -184,13 +174,7 @@ fn jitter_an_extra_frame_early_in_a_spurt_is_dropped_later_it_waits_for_silence(
     }
     sim.insert(&stream_packet(10, TS0, 0));
     sim.insert(&stream_packet(11, TS0, 0));
-    assert_eq!(
-        sim.pop(11 * TICK_US),
-        Out::Frame {
-            ts: TS0 + 10 * STEP,
-            seq: 10
-        }
-    );
+    assert_eq!(sim.pop(11 * TICK_US), frame(10));
 }
 
 #[test]

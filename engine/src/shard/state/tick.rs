@@ -92,26 +92,13 @@ impl ShardState {
     /// (its second comes after it), and so has every member that started
     /// since. Up to a frame late is fine that way, which is how late an
     /// idle shard's once-a-period look can find the packet. Within that
-    /// window: clear of the members' arrival times (see `GUARD_NS`), where
+    /// window: clear of the members' arrival times (see `schedule::GUARD_NS`), where
     /// the work already placed delays the room least.
     fn place_room(&mut self, index: usize, arrival: Instant, now: Instant) {
-        let period_ns = TICK.as_nanos() as u64;
-        let slot_ns = period_ns / SLOTS as u64;
-        let (grid, own) = self.grid_for(index, arrival);
         let earliest = (arrival + WAKE_MARGIN).max(now);
         let latest = arrival + TICK - WAKE_MARGIN;
         let window = latest.saturating_duration_since(earliest).as_nanos() as u64;
-        let offset = earliest.saturating_duration_since(self.epoch).as_nanos();
-        let slot = schedule::choose_slot(
-            (offset % u128::from(period_ns)) as u64,
-            window,
-            period_ns,
-            &grid,
-            own,
-        );
-        let phase_ns = slot as u64 * slot_ns;
-        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
-        let next = self.epoch + Duration::from_nanos(next_ns as u64);
+        let (phase_ns, next) = self.best_deadline(index, arrival, earliest, window);
         if let Some(e) = self.rooms[index].as_mut() {
             e.clock.phase_ns = phase_ns;
             e.clock.next = next;
@@ -129,20 +116,9 @@ impl ShardState {
     /// the older (the jitter buffer settles its first pops at the target).
     /// Returns the room's deadline, moved or not.
     fn settle_room(&mut self, index: usize, deadline: Instant, now: Instant) -> Instant {
-        let period_ns = TICK.as_nanos() as u64;
-        let slot_ns = period_ns / SLOTS as u64;
-        let (grid, own) = self.grid_for(index, now);
-        let offset = deadline.saturating_duration_since(self.epoch).as_nanos();
-        let slot = schedule::choose_slot(
-            (offset % u128::from(period_ns)) as u64,
-            period_ns - slot_ns,
-            period_ns,
-            &grid,
-            own,
-        );
-        let phase_ns = slot as u64 * slot_ns;
-        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
-        let next = self.epoch + Duration::from_nanos(next_ns as u64);
+        let slot_ns = TICK.as_nanos() as u64 / SLOTS as u64;
+        let later = TICK.as_nanos() as u64 - slot_ns;
+        let (phase_ns, next) = self.best_deadline(index, now, deadline, later);
         if let Some(e) = self.rooms[index].as_mut() {
             e.clock.phase_ns = phase_ns;
             e.clock.next = next;
@@ -151,6 +127,27 @@ impl ShardState {
             }
         }
         next
+    }
+
+    /// Room `index`'s best deadline at or after `from` and at most
+    /// `window_ns` later (see `schedule::choose_slot`), with its phase; the
+    /// members heard in the period before `heard_before` count.
+    fn best_deadline(
+        &self,
+        index: usize,
+        heard_before: Instant,
+        from: Instant,
+        window_ns: u64,
+    ) -> (u64, Instant) {
+        let period_ns = TICK.as_nanos() as u64;
+        let slot_ns = period_ns / SLOTS as u64;
+        let (grid, own) = self.grid_for(index, heard_before);
+        let offset = from.saturating_duration_since(self.epoch).as_nanos();
+        let earliest = (offset % u128::from(period_ns)) as u64;
+        let slot = schedule::choose_slot(earliest, window_ns, period_ns, &grid, own);
+        let phase_ns = slot as u64 * slot_ns;
+        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
+        (phase_ns, self.epoch + Duration::from_nanos(next_ns as u64))
     }
 
     /// The grid as room `index` sees it: the other active rooms' work per
