@@ -62,6 +62,10 @@ fn single_run_report_is_written_and_self_contained() {
         assert!(html.contains(text), "HTML lacks {text:?}");
     }
     assert!(!html.contains("Capacity"), "no sweep, no capacity plot");
+    assert!(
+        !html.contains("Engine memory"),
+        "embedded run: no remote RSS"
+    );
 
     let md = std::fs::read_to_string(&files.markdown).unwrap();
     assert!(md.contains("| Check | Target | Measured | Result |"));
@@ -72,6 +76,23 @@ fn single_run_report_is_written_and_self_contained() {
         assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(md.contains(svg.file_name().unwrap().to_str().unwrap()));
     }
+}
+
+#[test]
+fn a_target_runs_engine_memory_is_in_both_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = report_fixture::run(6, 24, 25.0, 0.0);
+    run.engine_memory = bench::report::EngineMemory::from_kib(Some(20_480), Some(17_408), 24);
+    let files = write_report(std::slice::from_ref(&run), dir.path()).unwrap();
+    let html = std::fs::read_to_string(&files.html).unwrap();
+    let md = std::fs::read_to_string(&files.markdown).unwrap();
+    let line = "128.0 KiB per guardian (24 added: RSS 17.0 → 20.0 MiB)";
+    assert!(
+        html.contains("Engine memory"),
+        "HTML lacks the engine memory"
+    );
+    assert!(html.contains(line), "HTML lacks {line:?}");
+    assert!(md.contains(&format!("Engine memory: {line}.")), "{md}");
 }
 
 #[test]

@@ -369,6 +369,9 @@ fn run_card(h: &mut String, i: usize, run: &Labelled<'_>, several: bool) {
         kv(h, "Media shards", &shards.join(", "));
     }
     kv(h, "Peak RSS", &with_unit(r.rss_mib, "MiB"));
+    if let Some(m) = &r.engine_memory {
+        kv(h, "Engine memory", &m.describe());
+    }
     kv(h, "Late frames", &with_unit(r.late_frames_pct, "%"));
     kv(
         h,

@@ -115,6 +115,9 @@ pub(crate) fn render(runs: &[Labelled<'_>], plots: &[Plot]) -> String {
             with_unit(r.cpu.us_per_guardian_s, "µs"),
             with_unit(r.rss_mib, "MiB"),
         );
+        if let Some(e) = &r.engine_memory {
+            let _ = writeln!(m, "Engine memory: {}.\n", e.describe());
+        }
         if let Some(f) = &r.failover {
             let _ = writeln!(
                 m,

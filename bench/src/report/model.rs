@@ -121,6 +121,17 @@ impl EngineMemory {
             kib_per_participant: (participants > 0).then(|| (rss - before) / participants as f64),
         })
     }
+
+    /// One line for the reports: what a guardian costs the engine.
+    pub fn describe(&self) -> String {
+        let per = self
+            .kib_per_participant
+            .map_or_else(|| "—".to_owned(), |k| format!("{k:.1} KiB"));
+        format!(
+            "{per} per guardian ({} added: RSS {:.1} → {:.1} MiB)",
+            self.participants, self.rss_before_mib, self.rss_mib
+        )
+    }
 }
 
 /// The JSON layout version; defaults to [`SCHEMA_VERSION`].
