@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use control::ras::RasMessage;
 use ha_support::{
-    ask_until, engine_epoch, epoch_in, free_udp, metrics_addr, start_media, Pair, Proc,
+    ask_until, engine_epoch, epoch_in, floating_ip, keep_alive_confirmed, metrics_addr,
+    start_media_only, Pair, Proc,
 };
 use metrics_support::{now_s, registry, Guardian};
 
@@ -177,13 +178,7 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
         .parse()
         .unwrap();
 
-    let ip = [
-        127,
-        0,
-        2,
-        2 + u8::try_from(std::process::id() % 200).unwrap(),
-    ];
-    let floating = free_udp(ip);
+    let floating = floating_ip(2);
     let pair = Pair::new(dir.path(), &registry_path, control, floating);
     // B starts once A is primary, so the cold start does not depend on
     // which process a busy machine schedules first.
@@ -224,14 +219,7 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
     let mut gk_a = gk_a;
     gk_a.child.kill().unwrap();
     gk_a.child.wait().unwrap();
-    let (r, answered) = ask_until(&mut gs[0], Duration::from_secs(15), |g| {
-        g.client.keep_alive(now_s(), 300).unwrap()
-    });
-    assert!(
-        matches!(r, RasMessage::RegistrationConfirm(_)),
-        "keep-alive: {}",
-        r.name()
-    );
+    let answered = keep_alive_confirmed(&mut gs[0], Duration::from_secs(15));
     let epoch_b = epoch_in(&gk_b.wait_for("ha: primary at epoch", Duration::from_secs(5)));
     assert!(epoch_b > epoch_a);
     println!(
@@ -241,14 +229,7 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
     // Existing calls continue without re-registration; a new ARQ works.
     for (i, g) in gs.iter_mut().enumerate().skip(1) {
         let call = [u8::try_from(i).unwrap() + 1; 16];
-        let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
-            g.client.keep_alive(now_s(), 300).unwrap()
-        });
-        assert!(
-            matches!(r, RasMessage::RegistrationConfirm(_)),
-            "{i}: {}",
-            r.name()
-        );
+        keep_alive_confirmed(g, Duration::from_secs(5));
         if i == 1 {
             let (r, _) = ask_until(g, Duration::from_secs(5), |g| {
                 g.client.brq(now_s(), CONF, call, 1280).unwrap()
@@ -310,14 +291,7 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
     gk_b.wait_for("ha: standby (was primary", Duration::from_secs(10));
     gk_a.wait_for("serving RAS on", Duration::from_secs(10));
     assert_eq!(engine_epoch(control), epoch_a2);
-    let (r, _) = ask_until(&mut gs[0], Duration::from_secs(10), |g| {
-        g.client.keep_alive(now_s(), 300).unwrap()
-    });
-    assert!(
-        matches!(r, RasMessage::RegistrationConfirm(_)),
-        "{}",
-        r.name()
-    );
+    keep_alive_confirmed(&mut gs[0], Duration::from_secs(10));
     // Still one primary a while later: B does not claim back.
     assert!(!gk_b.sees("ha: primary at epoch", Duration::from_secs(2)));
     assert_eq!(engine_epoch(control), epoch_a2);
@@ -332,20 +306,8 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
 fn preferred_node_with_preempt_takes_the_role_back() {
     let dir = tempfile::tempdir().unwrap();
     let (registry_path, keys) = registry(dir.path(), 1);
-    let engine_toml = dir.path().join("engine.toml");
-    std::fs::write(
-        &engine_toml,
-        "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37400\nports_per_shard = 20\n",
-    )
-    .unwrap();
-    let (media, control) = start_media(&engine_toml);
-    let ip = [
-        127,
-        0,
-        5,
-        2 + u8::try_from(std::process::id() % 200).unwrap(),
-    ];
-    let floating = free_udp(ip);
+    let (media, control) = start_media_only(dir.path(), 37400);
+    let floating = floating_ip(5);
     let mut pair = Pair::new(dir.path(), &registry_path, control, floating);
     pair.args[0].push("--ha-preempt".into());
     let mut gk_a = Proc::start("gk-a", &pair.args[0]);
@@ -367,14 +329,7 @@ fn preferred_node_with_preempt_takes_the_role_back() {
     assert!(demoted.contains("handover"), "{demoted}");
     gk_a.wait_for("ha: serving RAS on", Duration::from_secs(10));
     assert_eq!(engine_epoch(control), epoch_a);
-    let (r, _) = ask_until(&mut g, Duration::from_secs(10), |g| {
-        g.client.keep_alive(now_s(), 300).unwrap()
-    });
-    assert!(
-        matches!(r, RasMessage::RegistrationConfirm(_)),
-        "{}",
-        r.name()
-    );
+    keep_alive_confirmed(&mut g, Duration::from_secs(10));
     media.signal("-TERM");
 }
 
@@ -389,20 +344,8 @@ fn preferred_node_with_preempt_takes_the_role_back() {
 fn a_partition_between_the_gatekeepers_never_gives_two_mutators() {
     let dir = tempfile::tempdir().unwrap();
     let (registry_path, keys) = registry(dir.path(), 1);
-    let engine_toml = dir.path().join("engine.toml");
-    std::fs::write(
-        &engine_toml,
-        "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n[media]\nport_first = 37500\nports_per_shard = 20\n",
-    )
-    .unwrap();
-    let (media, control) = start_media(&engine_toml);
-    let ip = [
-        127,
-        0,
-        6,
-        2 + u8::try_from(std::process::id() % 200).unwrap(),
-    ];
-    let floating = free_udp(ip);
+    let (media, control) = start_media_only(dir.path(), 37500);
+    let floating = floating_ip(6);
     let (pair, relay) = Pair::relayed(dir.path(), &registry_path, control, floating);
     let gk_a = Proc::start("gk-a", &pair.args[0]);
     let epoch_a = epoch_in(&gk_a.wait_for("ha: primary at epoch", Duration::from_secs(20)));
@@ -446,14 +389,7 @@ fn a_partition_between_the_gatekeepers_never_gives_two_mutators() {
     gk_b.wait_for("ha: serving RAS on", Duration::from_secs(10));
     relay.set_open(true);
 
-    let (r, _) = ask_until(&mut g, Duration::from_secs(10), |g| {
-        g.client.keep_alive(now_s(), 300).unwrap()
-    });
-    assert!(
-        matches!(r, RasMessage::RegistrationConfirm(_)),
-        "{}",
-        r.name()
-    );
+    keep_alive_confirmed(&mut g, Duration::from_secs(10));
     // Healed: A hears B as primary and stays standby.
     assert!(!gk_a.sees("ha: primary at epoch", Duration::from_secs(2)));
     stop.store(true, Ordering::Relaxed);

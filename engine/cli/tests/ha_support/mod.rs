@@ -226,6 +226,48 @@ pub fn ask_until(
     panic!("no reply within {bound:?}");
 }
 
+/// Keeps sending a keep-alive RRQ (a terminal's retransmissions) until the
+/// gatekeeper answers within `bound`, which must be an RCF; when it came.
+pub fn keep_alive_confirmed(g: &mut Guardian, bound: Duration) -> Instant {
+    let (r, answered) = ask_until(g, bound, |g| {
+        g.client
+            .keep_alive(crate::metrics_support::now_s(), 300)
+            .unwrap()
+    });
+    assert!(
+        matches!(r, RasMessage::RegistrationConfirm(_)),
+        "keep-alive answered with {}",
+        r.name()
+    );
+    answered
+}
+
+/// A free UDP address on 127.0.`subnet`.x for a floating RAS address: x
+/// from the process id, so parallel test binaries do not collide.
+pub fn floating_ip(subnet: u8) -> SocketAddr {
+    free_udp([
+        127,
+        0,
+        subnet,
+        2 + u8::try_from(std::process::id() % 200).unwrap(),
+    ])
+}
+
+/// A one-shard media engine with ports from `port_first`, configured in
+/// `dir`: the process and its control address.
+pub fn start_media_only(dir: &Path, port_first: u16) -> (Proc, SocketAddr) {
+    let engine_toml = dir.join("engine.toml");
+    std::fs::write(
+        &engine_toml,
+        format!(
+            "[shards]\ncount = 1\npin = false\nio_memory_kib = 512\n\
+             [media]\nport_first = {port_first}\nports_per_shard = 20\n"
+        ),
+    )
+    .unwrap();
+    start_media(&engine_toml)
+}
+
 /// `engine run --role media` with `engine_toml`: the process and its
 /// control address.
 pub fn start_media(engine_toml: &Path) -> (Proc, SocketAddr) {
