@@ -134,6 +134,18 @@ fn loose_slo(dir: &Path) -> PathBuf {
     slo
 }
 
+/// A finished command that exited 0: its stdout and stderr.
+fn succeeded(out: &Output) -> (String, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
 fn bench(
     target: SocketAddr,
     control: SocketAddr,
@@ -196,14 +208,7 @@ fn smoke_test_against_a_running_engine_run() {
     let control = daemon.addr_after("media-link: control on ");
     let ras = daemon.addr_after("gatekeeper: RAS on ");
 
-    let out = bench(ras, control, &keys, &slo, 4);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
+    let (stdout, stderr) = succeeded(&bench(ras, control, &keys, &slo, 4));
     assert!(stdout.contains("SLO: PASS"), "{stdout}");
     assert!(stdout.contains("Mouth-to-ear latency"), "{stdout}");
     assert!(
@@ -301,14 +306,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let out = bench(ras, control, &keys, &slo, 3);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
+    let (stdout, stderr) = succeeded(&bench(ras, control, &keys, &slo, 3));
     assert!(stdout.contains("SLO: PASS"), "{stdout}");
     assert!(stdout.contains("(epoch 3)"), "{stdout}");
     assert!(!stdout.contains("removals failed"), "{stdout}");
@@ -559,13 +557,7 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
 
     // The old primary still answers RAS and admits, but its room commands
     // reach the engine with epoch 1 and are refused.
-    let out = bench(old_ras, control, &keys, &slo, 3);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, _) = succeeded(&bench(old_ras, control, &keys, &slo, 3));
     assert!(
         stdout.contains("(epoch 2)"),
         "the bench follows the engine: {stdout}"
