@@ -8,75 +8,28 @@
 //! the port takes a bounded number of controllers; and `--role` flags that
 //! do not fit fail before anything starts.
 
-use std::io::{BufRead, BufReader};
+mod ha_support;
+mod metrics_support;
+
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use control::media_link::{ClientConfig, MediaClient};
+use ha_support::Proc;
 
 fn engine() -> Command {
     Command::new(env!("CARGO_BIN_EXE_engine"))
 }
 
-/// An `engine run` child, killed on drop if still running.
-struct Daemon {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
+/// How long a daemon may take to print what a test waits for.
+const WAIT: Duration = Duration::from_secs(10);
 
-impl Daemon {
-    fn start(args: &[&str]) -> Self {
-        let mut child = engine()
-            .arg("run")
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("engine run starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The address printed after `needle` (the next word), within 10 s.
-    fn addr_after(&self, needle: &str) -> SocketAddr {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-            if let Some(rest) = line.split(needle).nth(1) {
-                return rest.split_whitespace().next().unwrap().parse().unwrap();
-            }
-        }
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap()
-            .success());
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// An `engine run` child with `args` (stderr lines forwarded, killed on drop).
+fn daemon(args: &[&str]) -> Proc {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    Proc::start("engine-run", &args)
 }
 
 /// `n` guardian keys in `dir/keys/*.key` and their registry.
@@ -108,7 +61,7 @@ fn engine_config(dir: &Path, port_first: u16) -> PathBuf {
 /// the pipeline, not the benchmark figures (as in bench_cli.rs).
 /// `engine run --role media` on `config` with the control port on an
 /// ephemeral loopback port (plus `extra` flags); returns it and that port.
-fn start_media(config: &Path, exit_after_secs: &str, extra: &[&str]) -> (Daemon, SocketAddr) {
+fn start_media(config: &Path, exit_after_secs: &str, extra: &[&str]) -> (Proc, SocketAddr) {
     let mut args = vec![
         "--role",
         "media",
@@ -119,8 +72,8 @@ fn start_media(config: &Path, exit_after_secs: &str, extra: &[&str]) -> (Daemon,
     ];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--stats-secs", "0", "--exit-after-secs", exit_after_secs]);
-    let media = Daemon::start(&args);
-    let control = media.addr_after("media-link: control on ");
+    let media = daemon(&args);
+    let control = media.addr_after("media-link: control on ", WAIT);
     (media, control)
 }
 
@@ -191,7 +144,7 @@ fn smoke_test_against_a_running_engine_run() {
     let (keys, registry) = guardians(dir.path(), 4);
     let config = engine_config(dir.path(), 36_700);
     let slo = loose_slo(dir.path());
-    let daemon = Daemon::start(&[
+    let daemon = daemon(&[
         "--config",
         config.to_str().unwrap(),
         "--registry",
@@ -205,8 +158,8 @@ fn smoke_test_against_a_running_engine_run() {
         "--exit-after-secs",
         "60",
     ]);
-    let control = daemon.addr_after("media-link: control on ");
-    let ras = daemon.addr_after("gatekeeper: RAS on ");
+    let control = daemon.addr_after("media-link: control on ", WAIT);
+    let ras = daemon.addr_after("gatekeeper: RAS on ", WAIT);
 
     let (stdout, stderr) = succeeded(&bench(ras, control, &keys, &slo, 4));
     assert!(stdout.contains("SLO: PASS"), "{stdout}");
@@ -279,7 +232,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     let config = engine_config(dir.path(), 36_800);
     let slo = loose_slo(dir.path());
     let (media, control) = start_media(&config, "60", &[]);
-    let gatekeeper = Daemon::start(&[
+    let gatekeeper = daemon(&[
         "--role",
         "gatekeeper",
         "--registry",
@@ -295,7 +248,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
         "--exit-after-secs",
         "60",
     ]);
-    let ras = gatekeeper.addr_after("gatekeeper: RAS on ");
+    let ras = gatekeeper.addr_after("gatekeeper: RAS on ", WAIT);
     // The gatekeeper claims its epoch as soon as it starts.
     let deadline = Instant::now() + Duration::from_secs(10);
     while link(control).ping().unwrap() != 3 {
@@ -433,7 +386,7 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
     assert!(err.to_string().contains("not allowed"), "{err}");
 
     // The gatekeeper with the allowed key claims its epoch.
-    let gatekeeper = Daemon::start(&[
+    let gatekeeper = daemon(&[
         "--role",
         "gatekeeper",
         "--registry",
@@ -449,7 +402,7 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
         "--exit-after-secs",
         "60",
     ]);
-    let ras = gatekeeper.addr_after("gatekeeper: RAS on ");
+    let ras = gatekeeper.addr_after("gatekeeper: RAS on ", WAIT);
     let mut trusted = ClientConfig::new(control, "test");
     trusted.key = Some(signing);
     let mut c = MediaClient::connect(trusted).unwrap();
@@ -495,21 +448,6 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
     media.signal("-TERM");
 }
 
-impl Daemon {
-    /// The next line containing `needle`, within 10 s.
-    fn line_with(&self, needle: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-}
-
 fn wait_for_epoch(control: SocketAddr, epoch: u64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while link(control).ping().unwrap() != epoch {
@@ -527,7 +465,7 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
     let (media, control) = start_media(&config, "60", &[]);
     let control_s = control.to_string();
     let gatekeeper = |epoch: &str| {
-        Daemon::start(&[
+        daemon(&[
             "--role",
             "gatekeeper",
             "--registry",
@@ -545,13 +483,13 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
         ])
     };
     let old = gatekeeper("1");
-    let old_ras = old.addr_after("gatekeeper: RAS on ");
+    let old_ras = old.addr_after("gatekeeper: RAS on ", WAIT);
     wait_for_epoch(control, 1);
 
     // The old primary is paused; a new one takes over with a higher epoch.
     old.signal("-STOP");
     let new = gatekeeper("2");
-    new.addr_after("gatekeeper: RAS on ");
+    new.addr_after("gatekeeper: RAS on ", WAIT);
     wait_for_epoch(control, 2);
     old.signal("-CONT");
 
@@ -565,11 +503,11 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
     assert_eq!(rooms(control), 0, "the fenced room was never created");
 
     old.signal("-TERM");
-    let line = old.line_with("gatekeeper: media link:");
+    let line = old.wait_for("gatekeeper: media link:", WAIT);
     assert!(line.contains("fenced 1"), "{line}");
     assert!(line.contains("applied 0"), "{line}");
     media.signal("-TERM");
-    let line = media.line_with("media-link: final: epoch 2");
+    let line = media.wait_for("media-link: final: epoch 2", WAIT);
     assert!(line.contains("fenced 1"), "{line}");
     drop(new);
 }

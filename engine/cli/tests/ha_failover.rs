@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use control::ras::RasMessage;
 use ha_support::{
     ask_until, engine_epoch, epoch_in, floating_ip, keep_alive_confirmed, metrics_addr,
-    start_media_only, Pair, Proc,
+    spawn_media, start_media_only, Pair, Proc,
 };
 use metrics_support::{now_s, registry, Guardian};
 
@@ -129,54 +129,10 @@ fn killed_primary_fails_over_and_a_paused_one_is_fenced() {
         sock_a.local_addr().unwrap(),
         sock_b.local_addr().unwrap(),
     );
-    let media = Proc::start(
-        "media",
-        &[
-            "--role",
-            "media",
-            "--config",
-            &config,
-            "--control-listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--stats-secs",
-            "0",
-            "--exit-after-secs",
-            "110",
-        ]
-        .map(str::to_owned),
-    );
-    let rtp_a: SocketAddr = media
-        .wait_for("send RTP to ", Duration::from_secs(20))
-        .split("send RTP to ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let rtp_b: SocketAddr = media
-        .wait_for("send RTP to ", Duration::from_secs(10))
-        .split("send RTP to ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let control: SocketAddr = media
-        .wait_for("media-link: control on ", Duration::from_secs(10))
-        .split("control on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let media = spawn_media(&config);
+    let rtp_a = media.addr_after("send RTP to ", Duration::from_secs(20));
+    let rtp_b = media.addr_after("send RTP to ", Duration::from_secs(10));
+    let control = media.addr_after("media-link: control on ", Duration::from_secs(10));
 
     let floating = floating_ip(2);
     let pair = Pair::new(dir.path(), &registry_path, control, floating);

@@ -59,6 +59,17 @@ impl Proc {
         }
     }
 
+    /// The address printed right after `needle` (the next word) in the next
+    /// line containing it, within `bound`.
+    pub fn addr_after(&self, needle: &str, bound: Duration) -> SocketAddr {
+        let line = self.wait_for(needle, bound);
+        let rest = line.split(needle).nth(1).unwrap_or_default();
+        rest.split_whitespace()
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("{}: no address after {needle:?} in {line:?}", self.name))
+    }
+
     /// Whether a line containing `needle` comes within `window`.
     pub fn sees(&self, needle: &str, window: Duration) -> bool {
         let deadline = Instant::now() + window;
@@ -268,16 +279,16 @@ pub fn start_media_only(dir: &Path, port_first: u16) -> (Proc, SocketAddr) {
     start_media(&engine_toml)
 }
 
-/// `engine run --role media` with `engine_toml`: the process and its
-/// control address.
-pub fn start_media(engine_toml: &Path) -> (Proc, SocketAddr) {
-    let media = Proc::start(
+/// `engine run --role media` with `config`, its control and metrics ports
+/// on ephemeral loopback ports, stopping by itself after 110 s.
+pub fn spawn_media(config: &str) -> Proc {
+    Proc::start(
         "media",
         &[
             "--role",
             "media",
             "--config",
-            engine_toml.to_str().unwrap(),
+            config,
             "--control-listen",
             "127.0.0.1:0",
             "--metrics-listen",
@@ -288,17 +299,13 @@ pub fn start_media(engine_toml: &Path) -> (Proc, SocketAddr) {
             "110",
         ]
         .map(str::to_owned),
-    );
-    let control = media
-        .wait_for("media-link: control on ", Duration::from_secs(20))
-        .split("control on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    )
+}
+
+/// [`spawn_media`] with `engine_toml`: the process and its control address.
+pub fn start_media(engine_toml: &Path) -> (Proc, SocketAddr) {
+    let media = spawn_media(engine_toml.to_str().unwrap());
+    let control = media.addr_after("media-link: control on ", Duration::from_secs(20));
     (media, control)
 }
 
