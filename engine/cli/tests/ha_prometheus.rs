@@ -11,33 +11,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ha_support::{free_udp, metrics_addr, start_media, Pair, Proc};
-use metrics_support::registry;
-
-/// `GET /api/v1/query?query=…` (URL-encoded) on Prometheus: `data.result`,
-/// or `None` while it is not answering yet.
-fn prom_query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<serde_json::Value>> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&prometheus, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET /api/v1/query?query={encoded} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).ok()?;
-    let out = String::from_utf8_lossy(&out);
-    let (_, body) = out.split_once("\r\n\r\n")?;
-    let json = &body[body.find('{')?..=body.rfind('}')?];
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    v["data"]["result"].as_array().cloned()
-}
+use metrics_support::{prometheus_query, registry};
 
 /// Polls Prometheus (30 s at most) until `encoded` returns a series.
 fn prom_until(prometheus: SocketAddr, encoded: &str) -> Vec<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(r) = prom_query(prometheus, encoded).filter(|r| !r.is_empty()) {
+        if let Some(r) = prometheus_query(prometheus, encoded).filter(|r| !r.is_empty()) {
             return r;
         }
         assert!(

@@ -11,12 +11,11 @@
 
 mod metrics_support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use metrics_support::{registry, Engine};
+use metrics_support::{prometheus_query, registry, Engine};
 
 struct KillOnDrop(Child);
 
@@ -33,26 +32,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// `GET /api/v1/query?query=…` (already URL-encoded): the `data.result`
-/// array, or `None` while Prometheus is not answering yet.
-fn query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<serde_json::Value>> {
-    let mut s = TcpStream::connect_timeout(&prometheus, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET /api/v1/query?query={encoded} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).ok()?;
-    let out = String::from_utf8_lossy(&out);
-    let (_, body) = out.split_once("\r\n\r\n")?;
-    // Prometheus may answer chunked; the JSON object is the part in braces.
-    let json = &body[body.find('{')?..=body.rfind('}')?];
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    v["data"]["result"].as_array().cloned()
 }
 
 #[test]
@@ -104,12 +83,16 @@ fn prometheus_scrapes_the_running_engine() {
     while Instant::now() < deadline && (up.is_none() || participants.is_none()) {
         std::thread::sleep(Duration::from_millis(500));
         // h323_gatekeeper_up == 1
-        up = up.or_else(|| query(web, "h323_gatekeeper_up%20%3D%3D%201").filter(|r| !r.is_empty()));
+        up = up.or_else(|| {
+            prometheus_query(web, "h323_gatekeeper_up%20%3D%3D%201").filter(|r| !r.is_empty())
+        });
         // The static room's one participant.
         participants = participants.or_else(|| {
-            query(web, "h323_mcu_active_participants%20%3D%3D%201").filter(|r| !r.is_empty())
+            prometheus_query(web, "h323_mcu_active_participants%20%3D%3D%201")
+                .filter(|r| !r.is_empty())
         });
-        failovers = query(web, "h323_gatekeeper_failover_total").filter(|r| !r.is_empty());
+        failovers =
+            prometheus_query(web, "h323_gatekeeper_failover_total").filter(|r| !r.is_empty());
     }
     let up = up.expect("Prometheus never saw h323_gatekeeper_up == 1 within 30 s");
     assert_eq!(up[0]["metric"]["role"], "primary", "{up:?}");

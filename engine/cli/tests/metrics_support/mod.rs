@@ -350,3 +350,24 @@ pub fn audit_verify(path: &Path) -> (i32, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
+
+/// `GET /api/v1/query?query=…` (already URL-encoded): the `data.result`
+/// array, or `None` while Prometheus is not answering yet.
+pub fn prometheus_query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<serde_json::Value>> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&prometheus, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET /api/v1/query?query={encoded} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    let out = String::from_utf8_lossy(&out);
+    let (_, body) = out.split_once("\r\n\r\n")?;
+    // Prometheus may answer chunked; the JSON object is the part in braces.
+    let json = &body[body.find('{')?..=body.rfind('}')?];
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v["data"]["result"].as_array().cloned()
+}
