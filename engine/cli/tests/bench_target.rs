@@ -26,6 +26,28 @@ fn engine() -> Command {
 /// How long a daemon may take to print what a test waits for.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// `engine run --role gatekeeper` with `registry`, commanding the engine at
+/// `control` (plus `extra` flags), RAS on an ephemeral loopback port: the
+/// process and its RAS address.
+fn start_gatekeeper(registry: &Path, control: SocketAddr, extra: &[&str]) -> (Proc, SocketAddr) {
+    let control = control.to_string();
+    let mut args = vec![
+        "--role",
+        "gatekeeper",
+        "--registry",
+        registry.to_str().unwrap(),
+        "--ras-listen",
+        "127.0.0.1:0",
+        "--engine",
+        &control,
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--stats-secs", "0", "--exit-after-secs", "60"]);
+    let gatekeeper = daemon(&args);
+    let ras = gatekeeper.addr_after("gatekeeper: RAS on ", WAIT);
+    (gatekeeper, ras)
+}
+
 /// An `engine run` child with `args` (stderr lines forwarded, killed on drop).
 fn daemon(args: &[&str]) -> Proc {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -232,23 +254,7 @@ fn split_roles_admit_stream_and_survive_the_gatekeeper() {
     let config = engine_config(dir.path(), 36_800);
     let slo = loose_slo(dir.path());
     let (media, control) = start_media(&config, "60", &[]);
-    let gatekeeper = daemon(&[
-        "--role",
-        "gatekeeper",
-        "--registry",
-        registry.to_str().unwrap(),
-        "--ras-listen",
-        "127.0.0.1:0",
-        "--engine",
-        &control.to_string(),
-        "--epoch",
-        "3",
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
-        "60",
-    ]);
-    let ras = gatekeeper.addr_after("gatekeeper: RAS on ", WAIT);
+    let (gatekeeper, ras) = start_gatekeeper(&registry, control, &["--epoch", "3"]);
     // The gatekeeper claims its epoch as soon as it starts.
     let deadline = Instant::now() + Duration::from_secs(10);
     while link(control).ping().unwrap() != 3 {
@@ -386,23 +392,11 @@ fn an_authenticated_control_port_admits_only_the_configured_controller() {
     assert!(err.to_string().contains("not allowed"), "{err}");
 
     // The gatekeeper with the allowed key claims its epoch.
-    let gatekeeper = daemon(&[
-        "--role",
-        "gatekeeper",
-        "--registry",
-        registry.to_str().unwrap(),
-        "--ras-listen",
-        "127.0.0.1:0",
-        "--engine",
-        &control.to_string(),
-        "--control-key",
-        gk_key.to_str().unwrap(),
-        "--stats-secs",
-        "0",
-        "--exit-after-secs",
-        "60",
-    ]);
-    let ras = gatekeeper.addr_after("gatekeeper: RAS on ", WAIT);
+    let (_gatekeeper, ras) = start_gatekeeper(
+        &registry,
+        control,
+        &["--control-key", gk_key.to_str().unwrap()],
+    );
     let mut trusted = ClientConfig::new(control, "test");
     trusted.key = Some(signing);
     let mut c = MediaClient::connect(trusted).unwrap();
@@ -463,33 +457,12 @@ fn a_paused_old_primary_is_fenced_by_the_new_epoch() {
     let config = engine_config(dir.path(), 37_100);
     let slo = loose_slo(dir.path());
     let (media, control) = start_media(&config, "60", &[]);
-    let control_s = control.to_string();
-    let gatekeeper = |epoch: &str| {
-        daemon(&[
-            "--role",
-            "gatekeeper",
-            "--registry",
-            registry.to_str().unwrap(),
-            "--ras-listen",
-            "127.0.0.1:0",
-            "--engine",
-            &control_s,
-            "--epoch",
-            epoch,
-            "--stats-secs",
-            "0",
-            "--exit-after-secs",
-            "60",
-        ])
-    };
-    let old = gatekeeper("1");
-    let old_ras = old.addr_after("gatekeeper: RAS on ", WAIT);
+    let (old, old_ras) = start_gatekeeper(&registry, control, &["--epoch", "1"]);
     wait_for_epoch(control, 1);
 
     // The old primary is paused; a new one takes over with a higher epoch.
     old.signal("-STOP");
-    let new = gatekeeper("2");
-    new.addr_after("gatekeeper: RAS on ", WAIT);
+    let (new, _) = start_gatekeeper(&registry, control, &["--epoch", "2"]);
     wait_for_epoch(control, 2);
     old.signal("-CONT");
 
