@@ -49,6 +49,17 @@ fn free_port(ip: [u8; 4]) -> SocketAddr {
     s.local_addr().expect("addr")
 }
 
+/// A free port on 127.0.`subnet`.x for the floating address: x from the
+/// process id, so test binaries run side by side do not collide.
+fn floating_port(subnet: u8) -> SocketAddr {
+    free_port([
+        127,
+        0,
+        subnet,
+        2 + u8::try_from(std::process::id() % 200).expect("fits"),
+    ])
+}
+
 /// What a node's service loop shows the test.
 #[derive(Default)]
 struct Status {
@@ -207,13 +218,7 @@ fn now_s() -> u32 {
 fn killed_primary_fails_over_to_the_standby_on_the_floating_address() {
     let key_bytes = b"loopback-ha-test-key-0123456789".to_vec();
     let (a, b) = (free_port([127, 0, 0, 1]), free_port([127, 0, 0, 1]));
-    let float_ip = [
-        127,
-        0,
-        0,
-        2 + u8::try_from(std::process::id() % 200).expect("fits"),
-    ];
-    let float = FloatingConfig::loopback(free_port(float_ip));
+    let float = FloatingConfig::loopback(floating_port(0));
     let engine = Arc::new(Mutex::new(Epoch(0)));
     let node = |id: u8| NodeConfig {
         node_id: NodeId(id),
@@ -320,13 +325,7 @@ fn killed_primary_fails_over_to_the_standby_on_the_floating_address() {
 fn preferred_node_returns_and_takes_the_role_back() {
     let key_bytes = b"loopback-ha-handover-key-0123456".to_vec();
     let (a, b) = (free_port([127, 0, 0, 1]), free_port([127, 0, 0, 1]));
-    let float_ip = [
-        127,
-        0,
-        1,
-        2 + u8::try_from(std::process::id() % 200).expect("fits"),
-    ];
-    let float = FloatingConfig::loopback(free_port(float_ip));
+    let float = FloatingConfig::loopback(floating_port(1));
     let engine = Arc::new(Mutex::new(Epoch(0)));
     let node = |id: u8| NodeConfig {
         node_id: NodeId(id),
