@@ -19,30 +19,45 @@ use control::ras::RasMessage;
 const CONF: [u8; 16] = [7; 16];
 const EPOCH: Epoch = Epoch(0x101);
 
-/// One replication round: the standby's heartbeat position goes to the
-/// sender, the sender's updates go through JSON to the receiver, unless
-/// `lose` says to drop that datagram (by index).
-fn round(
-    sender: &mut Sender,
-    primary: &Gatekeeper<StubEngine>,
-    receiver: &mut Receiver,
-    standby: &mut Gatekeeper<StubEngine>,
-    now: UnixMillis,
-    standby_now: UnixMillis,
-    lose: &[usize],
-) -> usize {
-    sender.on_peer_position(receiver.position());
-    let updates = sender.poll(primary, now);
-    let n = updates.len();
-    for (i, u) in updates.into_iter().enumerate() {
-        let json = serde_json::to_vec(&u).expect("encode");
-        if lose.contains(&i) {
-            continue;
+/// A standby gatekeeper fed by a replica sender and receiver.
+struct Replica {
+    sender: Sender,
+    receiver: Receiver,
+    standby: Gatekeeper<StubEngine>,
+}
+
+impl Replica {
+    fn new() -> Self {
+        Self {
+            sender: Sender::default(),
+            receiver: Receiver::default(),
+            standby: standby_gk(),
         }
-        let u: Update = serde_json::from_slice(&json).expect("decode");
-        receiver.on_update(standby, standby_now, u);
     }
-    n
+
+    /// One replication round: the standby's heartbeat position goes to the
+    /// sender, the sender's updates go through JSON to the receiver, unless
+    /// their index is in `lose`. Returns how many updates were sent.
+    fn round(
+        &mut self,
+        primary: &Gatekeeper<StubEngine>,
+        now: UnixMillis,
+        standby_now: UnixMillis,
+        lose: &[usize],
+    ) -> usize {
+        self.sender.on_peer_position(self.receiver.position());
+        let updates = self.sender.poll(primary, now);
+        let n = updates.len();
+        for (i, u) in updates.into_iter().enumerate() {
+            let json = serde_json::to_vec(&u).expect("encode");
+            if lose.contains(&i) {
+                continue;
+            }
+            let u: Update = serde_json::from_slice(&json).expect("decode");
+            self.receiver.on_update(&mut self.standby, standby_now, u);
+        }
+        n
+    }
 }
 
 fn standby_gk() -> Gatekeeper<StubEngine> {
@@ -70,32 +85,17 @@ fn failover_to_the_replica_keeps_registrations_calls_and_bandwidth() {
 
     // First join: the standby has nothing, so it gets a snapshot. Its clock
     // runs 2 s ahead of the primary's: TTLs are re-based on it.
-    let mut sender = Sender::default();
-    let mut receiver = Receiver::default();
-    let mut standby = standby_gk();
+    let mut replica = Replica::new();
     let skew = 2;
-    round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        h.now.plus_secs(skew),
-        &[],
+    replica.round(&h.gk, h.now, h.now.plus_secs(skew), &[]);
+    replica.round(&h.gk, h.now, h.now.plus_secs(skew), &[]);
+    assert_eq!(replica.receiver.counters().snapshots, 1);
+    assert_eq!(
+        replica.receiver.position(),
+        Some(h.gk.replication_position())
     );
-    round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        h.now.plus_secs(skew),
-        &[],
-    );
-    assert_eq!(receiver.counters().snapshots, 1);
-    assert_eq!(receiver.position(), Some(h.gk.replication_position()));
-    assert_eq!(standby.registrations(), 2);
-    assert_eq!(standby.calls(), 2);
+    assert_eq!(replica.standby.registrations(), 2);
+    assert_eq!(replica.standby.calls(), 2);
 
     // Later changes flow as records: a BRQ, a third guardian, a keep-alive.
     h.advance_s(10);
@@ -111,60 +111,53 @@ fn failover_to_the_replica_keeps_registrations_calls_and_bandwidth() {
     )));
     // One record datagram is lost: a gap, healed after the standby's
     // position stops advancing.
-    let mut sent = round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        h.now.plus_secs(skew),
-        &[0],
-    );
+    let mut sent = replica.round(&h.gk, h.now, h.now.plus_secs(skew), &[0]);
     assert!(sent >= 1);
-    assert_ne!(receiver.position(), Some(h.gk.replication_position()));
+    assert_ne!(
+        replica.receiver.position(),
+        Some(h.gk.replication_position())
+    );
     for _ in 0..3 {
-        sent = round(
-            &mut sender,
-            &h.gk,
-            &mut receiver,
-            &mut standby,
-            h.now,
-            h.now.plus_secs(skew),
-            &[],
-        );
+        sent = replica.round(&h.gk, h.now, h.now.plus_secs(skew), &[]);
     }
     assert_eq!(sent, 0, "caught up, nothing left to send");
-    assert_eq!(receiver.position(), Some(h.gk.replication_position()));
     assert_eq!(
-        receiver.counters().snapshots,
+        replica.receiver.position(),
+        Some(h.gk.replication_position())
+    );
+    assert_eq!(
+        replica.receiver.counters().snapshots,
         1,
         "records, not another snapshot"
     );
-    assert_eq!(receiver.counters().applied, 3, "BRQ, RRQ, ARQ");
+    assert_eq!(replica.receiver.counters().applied, 3, "BRQ, RRQ, ARQ");
 
     // The replica matches: registrations, calls, bandwidth, membership.
-    assert_eq!(standby.registrations(), 3);
-    assert_eq!(standby.calls(), 3);
-    assert_eq!(standby.conference_members(&CONF), 3);
+    assert_eq!(replica.standby.registrations(), 3);
+    assert_eq!(replica.standby.calls(), 3);
+    assert_eq!(replica.standby.conference_members(&CONF), 3);
     for n in 1..=3 {
         assert_eq!(
-            standby.bandwidth_units_used(&terminal(n)),
+            replica.standby.bandwidth_units_used(&terminal(n)),
             h.gk.bandwidth_units_used(&terminal(n)),
             "guardian {n}"
         );
     }
-    assert_eq!(standby.bandwidth_units_used(&terminal(1)), 1280);
+    assert_eq!(replica.standby.bandwidth_units_used(&terminal(1)), 1280);
     assert_eq!(
-        standby.snapshot(h.now.plus_secs(skew)).registrations,
+        replica
+            .standby
+            .snapshot(h.now.plus_secs(skew))
+            .registrations,
         h.gk.snapshot(h.now).registrations
     );
 
     // Failover: the replica becomes the primary (a new stream), with the
     // existing guardians' clients unchanged.
     let primary_events = h.events.len();
-    standby.begin_replication_stream(Epoch(0x202));
+    replica.standby.begin_replication_stream(Epoch(0x202));
     let mut h2 = Harness {
-        gk: standby,
+        gk: replica.standby,
         now: h.now.plus_secs(skew + 1),
         events: Vec::new(),
     };
@@ -219,22 +212,12 @@ fn ttls_are_rebased_on_the_standby_clock() {
     h.gk.begin_replication_stream(EPOCH);
     h.register(1);
     h.advance_s(200);
-    let mut sender = Sender::default();
-    let mut receiver = Receiver::default();
-    let mut standby = standby_gk();
+    let mut replica = Replica::new();
     // The standby's clock reads an hour earlier.
     let standby_now = UnixMillis(h.now.0 - 3_600_000);
-    round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        standby_now,
-        &[],
-    );
-    assert_eq!(standby.registrations(), 1);
-    let s = standby.snapshot(standby_now);
+    replica.round(&h.gk, h.now, standby_now, &[]);
+    assert_eq!(replica.standby.registrations(), 1);
+    let s = replica.standby.snapshot(standby_now);
     assert_eq!(s.registrations[0].ttl_remaining_ms, 100_000);
 }
 
@@ -249,19 +232,9 @@ fn behind_the_journal_or_another_stream_means_a_snapshot() {
     let mut h = Harness::new(config, registry(3, 2_500_000));
     h.gk.begin_replication_stream(EPOCH);
     h.register(1);
-    let mut sender = Sender::default();
-    let mut receiver = Receiver::default();
-    let mut standby = standby_gk();
-    round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        h.now,
-        &[],
-    );
-    let before = receiver.position().expect("synced");
+    let mut replica = Replica::new();
+    replica.round(&h.gk, h.now, h.now, &[]);
+    let before = replica.receiver.position().expect("synced");
     let mut g2 = h.register(2);
     h.register(3);
     assert!(is_acf(&h.send(
@@ -273,30 +246,17 @@ fn behind_the_journal_or_another_stream_means_a_snapshot() {
         "journal of 2 no longer covers it"
     );
     // Lose everything once; then the standby heals through a snapshot.
-    round(
-        &mut sender,
-        &h.gk,
-        &mut receiver,
-        &mut standby,
-        h.now,
-        h.now,
-        &[0, 1, 2, 3, 4],
-    );
+    replica.round(&h.gk, h.now, h.now, &[0, 1, 2, 3, 4]);
     for _ in 0..3 {
-        round(
-            &mut sender,
-            &h.gk,
-            &mut receiver,
-            &mut standby,
-            h.now,
-            h.now,
-            &[],
-        );
+        replica.round(&h.gk, h.now, h.now, &[]);
     }
-    assert_eq!(receiver.position(), Some(h.gk.replication_position()));
-    assert_eq!(standby.registrations(), 3);
-    assert_eq!(standby.calls(), 1);
-    assert_eq!(receiver.counters().snapshots, 2);
+    assert_eq!(
+        replica.receiver.position(),
+        Some(h.gk.replication_position())
+    );
+    assert_eq!(replica.standby.registrations(), 3);
+    assert_eq!(replica.standby.calls(), 1);
+    assert_eq!(replica.receiver.counters().snapshots, 2);
     // A new stream (another primary) is refused record by record.
     let other = Position {
         epoch: Epoch(0x302),
