@@ -7,11 +7,10 @@ mod ha_support;
 mod metrics_support;
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ha_support::{free_udp, metrics_addr, start_media, Pair, Proc};
-use metrics_support::{prometheus_query, registry};
+use metrics_support::{prometheus_installed, prometheus_query, registry, Prometheus};
 
 /// Polls Prometheus (30 s at most) until `encoded` returns a series.
 fn prom_until(prometheus: SocketAddr, encoded: &str) -> Vec<serde_json::Value> {
@@ -36,13 +35,7 @@ fn prom_until(prometheus: SocketAddr, encoded: &str) -> Vec<serde_json::Value> {
 /// the `prometheus` binary.
 #[test]
 fn prometheus_sees_the_standby_and_the_failover_counter_move() {
-    if Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if !prometheus_installed() {
         eprintln!("SKIPPED: no `prometheus` binary (scripts/deps.sh installs it)");
         return;
     }
@@ -79,21 +72,8 @@ fn prometheus_sees_the_standby_and_the_failover_counter_move() {
         ),
     )
     .unwrap();
-    let web = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut prometheus = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("tsdb").display()
-        ))
-        .arg(format!("--web.listen-address={web}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus starts");
+    let prometheus = Prometheus::start(&config, dir.path());
+    let web = prometheus.web;
 
     // h323_gatekeeper_up{job="gk-b",role="standby"} == 1, and the primary.
     let standby = prom_until(
@@ -119,8 +99,7 @@ fn prometheus_sees_the_standby_and_the_failover_counter_move() {
         web,
         "h323_gatekeeper_up%7Bjob%3D%22gk-b%22%2Crole%3D%22primary%22%7D%20%3D%3D%201",
     );
-    let _ = prometheus.kill();
-    let _ = prometheus.wait();
+    drop(prometheus);
 
     // The failover record, with its duration, in B's audit log.
     let ha_dir = dir.path().join("logs-1").join("ha");

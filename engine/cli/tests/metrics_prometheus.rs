@@ -11,38 +11,13 @@
 
 mod metrics_support;
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use metrics_support::{prometheus_query, registry, Engine};
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use metrics_support::{prometheus_installed, prometheus_query, registry, Engine, Prometheus};
 
 #[test]
 fn prometheus_scrapes_the_running_engine() {
-    if Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if !prometheus_installed() {
         eprintln!(
             "SKIPPED prometheus_scrapes_the_running_engine: no `prometheus` binary \
              (Debian: apt-get install prometheus; scripts/deps.sh installs it)"
@@ -63,20 +38,8 @@ fn prometheus_scrapes_the_running_engine() {
         ),
     )
     .unwrap();
-    let web: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _prometheus = KillOnDrop(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address={web}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus starts"),
-    );
+    let prometheus = Prometheus::start(&config, dir.path());
+    let web = prometheus.web;
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let (mut up, mut participants, mut failovers) = (None, None, None);

@@ -371,3 +371,50 @@ pub fn prometheus_query(prometheus: SocketAddr, encoded: &str) -> Option<Vec<ser
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     v["data"]["result"].as_array().cloned()
 }
+
+/// Whether the `prometheus` binary is installed (tests that need it skip,
+/// loudly, without it).
+pub fn prometheus_installed() -> bool {
+    std::process::Command::new("prometheus")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A real Prometheus with `config`, its data in `dir/tsdb`, its web API on
+/// a free loopback port; killed on drop.
+pub struct Prometheus {
+    child: std::process::Child,
+    /// Its web API.
+    pub web: SocketAddr,
+}
+
+impl Prometheus {
+    pub fn start(config: &Path, dir: &Path) -> Self {
+        let web = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let child = std::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prometheus starts");
+        Self { child, web }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
