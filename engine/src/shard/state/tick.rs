@@ -31,9 +31,8 @@ pub(super) const ROOM_NS_PER_MEMBER_INITIAL: u64 = 40_000;
 /// A room's place on the tick grid.
 #[derive(Debug)]
 pub(super) struct RoomClock {
-    /// Phase in the period, ns from the shard's epoch grid.
-    phase_ns: u64,
-    /// Next deadline (while active).
+    /// Next deadline (while active). It stays on the room's grid, so its
+    /// offset into the period is the room's phase.
     next: Instant,
     /// Set on waking: the first tick runs as soon as it is found due, with
     /// no catch-up (nothing was missed while idle).
@@ -50,7 +49,6 @@ pub(super) struct RoomClock {
 impl RoomClock {
     pub(super) fn new(now: Instant) -> Self {
         Self {
-            phase_ns: 0,
             next: now,
             fresh: true,
             work_ns: 0,
@@ -98,9 +96,8 @@ impl ShardState {
         let earliest = (arrival + WAKE_MARGIN).max(now);
         let latest = arrival + TICK - WAKE_MARGIN;
         let window = latest.saturating_duration_since(earliest).as_nanos() as u64;
-        let (phase_ns, next) = self.best_deadline(index, arrival, earliest, window);
+        let next = self.best_deadline(index, arrival, earliest, window);
         if let Some(e) = self.rooms[index].as_mut() {
-            e.clock.phase_ns = phase_ns;
             e.clock.next = next;
             e.clock.fresh = true;
             e.clock.woken_at = None;
@@ -118,9 +115,8 @@ impl ShardState {
     fn settle_room(&mut self, index: usize, deadline: Instant, now: Instant) -> Instant {
         let slot_ns = TICK.as_nanos() as u64 / SLOTS as u64;
         let later = TICK.as_nanos() as u64 - slot_ns;
-        let (phase_ns, next) = self.best_deadline(index, now, deadline, later);
+        let next = self.best_deadline(index, now, deadline, later);
         if let Some(e) = self.rooms[index].as_mut() {
-            e.clock.phase_ns = phase_ns;
             e.clock.next = next;
             if next != deadline {
                 self.counters.ticks_moved += 1;
@@ -130,7 +126,7 @@ impl ShardState {
     }
 
     /// Room `index`'s best deadline at or after `from` and at most
-    /// `window_ns` later (see `schedule::choose_slot`), with its phase; the
+    /// `window_ns` later (see `schedule::choose_slot`); the
     /// members heard in the period before `heard_before` count.
     fn best_deadline(
         &self,
@@ -138,16 +134,15 @@ impl ShardState {
         heard_before: Instant,
         from: Instant,
         window_ns: u64,
-    ) -> (u64, Instant) {
+    ) -> Instant {
         let period_ns = TICK.as_nanos() as u64;
         let slot_ns = period_ns / SLOTS as u64;
         let (grid, own) = self.grid_for(index, heard_before);
         let offset = from.saturating_duration_since(self.epoch).as_nanos();
         let earliest = (offset % u128::from(period_ns)) as u64;
         let slot = schedule::choose_slot(earliest, window_ns, period_ns, &grid, own);
-        let phase_ns = slot as u64 * slot_ns;
-        let next_ns = schedule::next_on_grid(offset, phase_ns, period_ns);
-        (phase_ns, self.epoch + Duration::from_nanos(next_ns as u64))
+        let next_ns = schedule::next_on_grid(offset, slot as u64 * slot_ns, period_ns);
+        self.epoch + Duration::from_nanos(next_ns as u64)
     }
 
     /// The grid as room `index` sees it: the other active rooms' work per
@@ -168,7 +163,14 @@ impl ShardState {
             if e.clock.woken_at.is_some() {
                 continue;
             }
-            let s = (e.clock.phase_ns / slot_ns) as usize % SLOTS;
+            // Deadlines stay on their room's grid: the phase is the offset.
+            let phase = e
+                .clock
+                .next
+                .saturating_duration_since(self.epoch)
+                .as_nanos()
+                % u128::from(period_ns);
+            let s = (phase / u128::from(slot_ns)) as usize % SLOTS;
             grid.work[s] += self.expected_work(e);
             grid.rooms[s] += 1;
         }
