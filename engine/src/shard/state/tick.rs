@@ -555,7 +555,9 @@ mod tests {
         st.run_due(|_| {});
         assert_eq!(st.counters.room_ticks, 1, "one tick, no catch-up");
         assert_eq!(st.counters.tick_overruns, 0);
-        assert_eq!(st.counters.late_frames, 0);
+        // Not counted late for the 35 ms (whether its frames are depends on
+        // how long the tick itself took, which a busy machine decides).
+        assert_eq!(st.counters.late_ticks, 0);
         let after = next(&st, 0);
         assert!(after > Instant::now() - Duration::from_millis(1));
         let steps = after.duration_since(phase).as_nanos() % TICK.as_nanos();
