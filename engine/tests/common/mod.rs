@@ -58,6 +58,8 @@ pub struct Guardian {
     pub heard: Vec<i16>,
     pub arrivals: Vec<Instant>,
     pub tos: Vec<Option<u8>>,
+    /// Datagrams from anywhere but the engine's port for this guardian.
+    pub strays: u64,
     pub last_csrcs: Vec<u32>,
     /// Packets encoded before the run, so the real-time phase costs the
     /// test thread no codec time (unoptimised builds on 2 cores).
@@ -111,6 +113,7 @@ impl Guardian {
             heard: Vec::with_capacity(48_000 * 5),
             arrivals: Vec::with_capacity(500),
             tos: Vec::with_capacity(500),
+            strays: 0,
             last_csrcs: Vec::new(),
             script: Vec::new(),
             received: Vec::with_capacity(500),
@@ -151,13 +154,18 @@ impl Guardian {
     pub fn drain(&mut self, scratch: &mut [u8]) {
         loop {
             match net::recv_with_tos(&self.socket, scratch) {
-                Ok(r) => {
+                // Only what the engine's port for this guardian sent counts:
+                // the port is ephemeral, and the one above another
+                // guardian's RTP port is where the engine sends that
+                // guardian's RTCP.
+                Ok(r) if r.from == self.admission.local_rtp => {
                     self.arrivals.push(Instant::now());
                     self.tos.push(r.tos);
-                    if r.from == self.admission.local_rtp && !(200..=204).contains(&scratch[1]) {
+                    if !(200..=204).contains(&scratch[1]) {
                         self.received.push(scratch[..r.len].to_vec());
                     }
                 }
+                Ok(_) => self.strays += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) => panic!("guardian receive: {e}"),
             }
